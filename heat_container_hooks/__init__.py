@@ -1,0 +1,1 @@
+"""Heat software-deployment hooks that deploy services as containers."""

@@ -1,0 +1,61 @@
+"""Removing containers whose deployments are gone from the heat-config list
+(what heat-agents runs before the hooks), for one managed_by only."""
+
+from oslo_log import log as logging
+
+from heat_container_hooks import conf as conf_mod
+from heat_container_hooks import deployment as deployment_mod
+from heat_container_hooks import dockerapi
+from heat_container_hooks import labels as labels_mod
+
+LOG = logging.getLogger(__name__)
+
+
+def current_owners(group, items):
+    """Owner keys and config ids of the group's deployments in the list."""
+    keys, ids = set(), set()
+    for item in items:
+        try:
+            parsed = deployment_mod.from_dict(item)
+        except Exception:  # a broken item owns nothing; keep going
+            continue
+        if parsed.group != group:
+            continue
+        keys.add(parsed.owner_key)
+        ids.add(parsed.id)
+    return keys, ids
+
+
+def stale(observed, managed_by, keys, ids):
+    """Containers of this managed_by whose deployment is not current.
+
+    Containers made by upstream's hook carry no owner label; for those the
+    upstream rule (config id no longer current) applies.
+    """
+    gone = []
+    for container in observed:
+        if container.labels.get(labels_mod.MANAGED_BY) != managed_by:
+            continue
+        owner = container.labels.get(labels_mod.OWNER)
+        if owner is not None:
+            if owner not in keys:
+                gone.append(container)
+        elif container.labels.get(labels_mod.CONFIG_ID) not in ids:
+            gone.append(container)
+    return gone
+
+
+def containers(group, items, conf):
+    """Remove this group's stale containers; returns what was done."""
+    from heat_container_hooks.engines import docker as docker_engine
+    settings = conf_mod.settings_for(conf, group, {})
+    keys, ids = current_owners(group, items)
+    engine = docker_engine.DockerEngine(settings)
+    try:
+        observed = dockerapi.observe(engine.api, [
+            '%s=%s' % (labels_mod.MANAGED_BY, settings.managed_by)])
+        gone = stale(observed, settings.managed_by, keys, ids)
+        results = engine.remove_all(gone)
+    finally:
+        engine.close()
+    return [r.summary() for r in results]

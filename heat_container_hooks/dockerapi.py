@@ -1,0 +1,225 @@
+"""The Docker Engine API as every adapter uses it: one low-level SDK client
+with a connection pool, one query to observe, and the waits that decide
+success (running, healthy, or exited with an accepted code).
+
+Not an engine: the docker, compose and atomic adapters all use it.
+"""
+
+import time
+
+from oslo_log import log as logging
+
+from heat_container_hooks import errors
+from heat_container_hooks import observed as observed_mod
+
+LOG = logging.getLogger(__name__)
+
+LOG_TAIL_LINES = 20
+
+
+def client(settings):
+    """A low-level client (docker.APIClient) over one connection pool."""
+    import docker
+    import docker.errors
+    kwargs = {'timeout': settings.docker_api_timeout,
+              'max_pool_size': 64}
+    try:
+        if settings.docker_url:
+            api = docker.APIClient(base_url=settings.docker_url,
+                                   version='auto', **kwargs)
+        else:
+            params = docker.utils.kwargs_from_env()
+            api = docker.APIClient(version='auto', **params, **kwargs)
+    except docker.errors.DockerException as exc:
+        raise errors.EngineError(
+            'cannot reach the Docker engine at %s: %s (fix: start dockerd or '
+            'set docker_url)' % (settings.docker_url or 'the default socket',
+                                 _reason(exc)))
+    return api
+
+
+def engine_errors():
+    """The exceptions that mean the engine or the network failed."""
+    import docker.errors
+    import requests.exceptions
+    return (docker.errors.DockerException,
+            requests.exceptions.RequestException, OSError)
+
+
+def _reason(exc):
+    explanation = getattr(exc, 'explanation', None)
+    if explanation:
+        return str(explanation)
+    return ' '.join(str(exc).split())[:300]
+
+
+def reason(exc):
+    return _reason(exc)
+
+
+def observe(api, label_filters=None):
+    """Every container (or those matching label filters), in one query."""
+    filters = {'label': label_filters} if label_filters else None
+    found = []
+    for item in api.containers(all=True, filters=filters):
+        names = item.get('Names') or ['/' + item['Id'][:12]]
+        found.append(observed_mod.ObservedContainer(
+            id=item['Id'], name=names[0].lstrip('/'),
+            state=item.get('State', ''), labels=item.get('Labels') or {},
+            image_id=item.get('ImageID', ''),
+            exit_code=_exit_code_from_status(item.get('Status', ''))))
+    return found
+
+
+def _exit_code_from_status(status):
+    # "Exited (3) 2 seconds ago"
+    if status.startswith('Exited (') and ')' in status:
+        try:
+            return int(status[len('Exited ('):status.index(')')])
+        except ValueError:
+            return None
+    return None
+
+
+def image_ids(api, refs):
+    """{ref: image id} of the images present locally."""
+    import docker.errors
+    ids = {}
+    for ref in refs:
+        try:
+            ids[ref] = api.inspect_image(ref)['Id']
+        except docker.errors.ImageNotFound:
+            pass
+    return ids
+
+
+def ensure_images(api, refs):
+    """Pull each image that is not present; returns {ref: image id}."""
+    import docker.errors
+    ids = image_ids(api, refs)
+    problems = []
+    for ref in refs:
+        if ref in ids:
+            continue
+        repo, tag = _split_ref(ref)
+        try:
+            LOG.info('pulling image %s', ref)
+            api.pull(repo, tag=tag)
+            ids[ref] = api.inspect_image(ref)['Id']
+        except docker.errors.DockerException as exc:
+            problems.append('image %s is not present and could not be pulled:'
+                            ' %s' % (ref, _reason(exc)))
+    if problems:
+        raise errors.EngineError('; '.join(problems) + ' (fix: build, load or'
+                                 ' pull the image, or fix its name)')
+    return ids
+
+
+def _split_ref(ref):
+    if '@' in ref:
+        return ref, None
+    name, sep, tag = ref.rpartition(':')
+    if sep and '/' not in tag:
+        return name, tag
+    return ref, 'latest'
+
+
+def inspect(api, ident):
+    return api.inspect_container(ident)
+
+
+def state_of(info):
+    state = info.get('State') or {}
+    health = (state.get('Health') or {}).get('Status', '')
+    return state.get('Status', ''), health, state.get('ExitCode')
+
+
+def logs_tail(api, ident, lines=LOG_TAIL_LINES):
+    try:
+        data = api.logs(ident, stdout=True, stderr=True, tail=lines)
+    except engine_errors():
+        return ''
+    return data.decode('utf-8', 'replace').strip()
+
+
+def _health_log(info):
+    entries = ((info.get('State') or {}).get('Health') or {}).get('Log') or []
+    if not entries:
+        return ''
+    return (entries[-1].get('Output') or '').strip()[-500:]
+
+
+class ContainerFailed(errors.HookError):
+    def __init__(self, message, exit_code=None):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def wait_ready(api, ident, name, healthy, start_timeout, healthy_timeout):
+    """Wait until the container runs (and is healthy when it has a
+    healthcheck). Returns (state, health). Raises ContainerFailed if it
+    exits, turns unhealthy, or the timeout passes."""
+    started = time.monotonic()
+    deadline = started + (healthy_timeout if healthy else start_timeout)
+    delay = 0.05
+    while True:
+        info = api.inspect_container(ident)
+        status, health, exit_code = state_of(info)
+        if status in ('exited', 'dead'):
+            raise ContainerFailed(
+                'container %s exited with code %s while starting%s'
+                % (name, exit_code, _logs_suffix(api, ident)), exit_code)
+        if status == 'running':
+            if not healthy or health == 'healthy':
+                return status, health
+            if health == 'unhealthy':
+                raise ContainerFailed(
+                    'container %s is unhealthy: %s' % (name,
+                                                       _health_log(info)))
+        if time.monotonic() >= deadline:
+            what = 'healthy' if healthy else 'running'
+            detail = _health_log(info) if healthy else ''
+            raise ContainerFailed(
+                'container %s did not become %s within %gs (state %s%s)%s '
+                '(fix: check the container, or raise %s_timeout)'
+                % (name, what, deadline - started, status,
+                   ', health ' + health if health else '',
+                   ': ' + detail if detail else '',
+                   'healthy' if healthy else 'start'))
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.5)
+
+
+def wait_exit(api, ident, name, timeout):
+    """Wait for a one-shot container to exit; returns its exit code."""
+    import requests.exceptions
+    try:
+        result = api.wait(ident, timeout=timeout)
+    except requests.exceptions.ConnectionError as exc:
+        if 'timed out' in str(exc).lower():
+            raise ContainerFailed(
+                'container %s was still running after %gs (fix: check the '
+                'command, or raise oneshot_timeout)' % (name, timeout))
+        raise
+    except requests.exceptions.ReadTimeout:
+        raise ContainerFailed(
+            'container %s was still running after %gs (fix: check the '
+            'command, or raise oneshot_timeout)' % (name, timeout))
+    return result.get('StatusCode')
+
+
+def split_logs(api, ident):
+    """(stdout, stderr) of a finished container, as text."""
+    try:
+        out = api.logs(ident, stdout=True, stderr=False)
+        err = api.logs(ident, stdout=False, stderr=True)
+    except engine_errors():
+        return '', ''
+    return (out.decode('utf-8', 'replace'), err.decode('utf-8', 'replace'))
+
+
+def _logs_suffix(api, ident):
+    tail = logs_tail(api, ident)
+    if not tail:
+        return ''
+    return '; its last log lines: ' + ' | '.join(tail.splitlines()[-5:])

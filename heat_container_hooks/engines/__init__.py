@@ -1,0 +1,2 @@
+"""Engines: one adapter per tool, each carrying desired state out and
+reporting an Outcome. No engine imports another engine."""

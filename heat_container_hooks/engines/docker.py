@@ -1,0 +1,397 @@
+"""The Docker engine adapter: carries a Plan out through the Engine API
+(the SDK's low-level client over one connection pool), in parallel where
+containers do not depend on each other, and waits for real success.
+"""
+
+import concurrent.futures
+import time
+
+from oslo_log import log as logging
+
+from heat_container_hooks import dockerapi
+from heat_container_hooks import errors
+from heat_container_hooks import labels as labels_mod
+from heat_container_hooks import outcome as outcome_mod
+from heat_container_hooks import plan as plan_mod
+
+LOG = logging.getLogger(__name__)
+Act = plan_mod.Act
+
+# Stops and removals in flight at once (they mostly wait).
+WIDE_WORKERS = 64
+
+
+def create_kwargs(api, spec, container_labels, settings):
+    """Arguments of ``create_container`` for a spec (no side effects)."""
+    binds, anonymous = [], []
+    for volume in spec.volumes:
+        if ':' in volume:
+            binds.append(volume)
+        else:
+            anonymous.append(volume)
+    ports, bindings = _ports(spec.ports)
+    host_config = {
+        'binds': binds or None,
+        'port_bindings': bindings or None,
+        'privileged': spec.privileged,
+        'network_mode': spec.network_mode,
+        'pid_mode': spec.pid_mode,
+        'ipc_mode': spec.ipc_mode,
+        'uts_mode': spec.uts_mode,
+        'volumes_from': list(spec.volumes_from) or None,
+        'restart_policy': _restart_policy(spec.restart),
+        'cap_add': list(spec.cap_add) or None,
+        'cap_drop': list(spec.cap_drop) or None,
+        'security_opt': list(spec.security_opt) or None,
+        'ulimits': [{'Name': n, 'Soft': s, 'Hard': h}
+                    for n, s, h in spec.ulimits] or None,
+        'log_config': ({'type': '', 'config': {'tag': spec.log_tag}}
+                       if spec.log_tag else None),
+        'cpu_shares': spec.cpu_shares,
+        'cpuset_cpus': spec.cpuset_cpus,
+        'mem_limit': spec.mem_limit,
+        'memswap_limit': spec.memswap_limit,
+        'mem_swappiness': spec.mem_swappiness,
+        'extra_hosts': dict(spec.extra_hosts) or None,
+        'group_add': list(spec.group_add) or None,
+    }
+    host_config = {k: v for k, v in host_config.items()
+                   if v is not None and v is not False}
+    healthcheck = None
+    if spec.healthcheck:
+        check = spec.healthcheck
+        healthcheck = {'test': list(check.test)}
+        for key in ('interval', 'timeout', 'start_period'):
+            value = getattr(check, key)
+            if value is not None:
+                healthcheck[key] = int(value * 1e9)
+        if check.retries is not None:
+            healthcheck['retries'] = check.retries
+    stop_timeout = (spec.stop_grace_period
+                    if spec.stop_grace_period is not None
+                    else settings.stop_grace_period)
+    kwargs = {
+        'image': spec.image,
+        'command': list(spec.command) if spec.command is not None else None,
+        'name': spec.name,
+        'environment': ['%s=%s' % pair for pair in spec.environment] or None,
+        'labels': dict(spec.labels, **container_labels),
+        'host_config': api.create_host_config(**host_config),
+        'volumes': anonymous or None,
+        'ports': ports or None,
+        'user': spec.user,
+        'hostname': spec.hostname,
+        'working_dir': spec.working_dir,
+        'entrypoint': (list(spec.entrypoint) if spec.entrypoint is not None
+                       else None),
+        'stdin_open': spec.interactive,
+        'tty': spec.tty,
+        'healthcheck': healthcheck,
+        'stop_signal': spec.stop_signal,
+        'stop_timeout': stop_timeout,
+        'detach': True,
+    }
+    return {k: v for k, v in kwargs.items() if v is not None}
+
+
+def _ports(items):
+    ports, bindings = [], {}
+    for item in items:
+        text, _, proto = item.partition('/')
+        parts = text.split(':')
+        container = parts[-1]
+        key = '%s/%s' % (container, proto) if proto else container
+        ports.append((container, proto) if proto else container)
+        if len(parts) == 2:
+            bindings[key] = parts[0] or None
+        elif len(parts) == 3:
+            bindings[key] = (parts[0], parts[1] or None)
+    return ports, bindings
+
+
+def _restart_policy(restart):
+    if not restart or restart == 'no':
+        return None
+    name, _, count = restart.partition(':')
+    policy = {'Name': name}
+    if count:
+        policy['MaximumRetryCount'] = int(count)
+    return policy
+
+
+class DockerEngine:
+    """Carries out plans for one owner on one engine."""
+
+    def __init__(self, settings, api=None):
+        self.settings = settings
+        self.api = api or dockerapi.client(settings)
+        self.pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=settings.engine_workers)
+
+    def close(self):
+        self.pool.shutdown(wait=True)
+        self.api.close()
+
+    # -- observing ---------------------------------------------------------
+
+    def observe(self):
+        return dockerapi.observe(self.api)
+
+    def observe_owner(self, owner):
+        return dockerapi.observe(self.api, [
+            '%s=%s' % (labels_mod.MANAGED_BY, owner.managed_by),
+            '%s=%s' % (labels_mod.OWNER, owner.key)])
+
+    # -- carrying out ------------------------------------------------------
+
+    def converge(self, owner, config_id, desired, action):
+        """Observe, plan and carry out one deployment action."""
+        result = outcome_mod.Outcome()
+        try:
+            if action == 'DELETE':
+                plan = plan_mod.delete(self.observe_owner(owner), owner)
+            elif action == 'SUSPEND':
+                plan = plan_mod.suspend(self.observe_owner(owner), owner)
+            elif action == 'RESUME':
+                plan = plan_mod.resume(desired, self.observe_owner(owner),
+                                       owner)
+            else:
+                observed = self.observe()
+                images = sorted({s.image for s in desired if not s.is_exec})
+                image_ids = dockerapi.ensure_images(self.api, images)
+                plan = plan_mod.apply(desired, observed, owner, image_ids)
+            LOG.info('plan for %s: %s', owner.key, ', '.join(
+                '%s %s' % (s.act.value, s.name) for s in plan.steps)
+                or 'nothing to do')
+            self.execute(plan, owner, config_id, result)
+        except errors.HookError as exc:
+            result.error = result.error or exc
+        except dockerapi.engine_errors() as exc:
+            result.error = errors.EngineError(
+                'the Docker engine failed: %s (fix: check that dockerd runs '
+                'and answers, then run the deployment again)'
+                % dockerapi.reason(exc))
+        return result
+
+    def execute(self, plan, owner, config_id, result):
+        started = []
+        results = self._parallel(self._remove, plan.removals, wide=True)
+        result.results.extend(results)
+        if self._first_error(results, result):
+            return
+        for stage in plan.stages:
+            results = self._parallel(
+                lambda step: self._run_step(step, owner, config_id),
+                stage.run_steps,
+                wide=all(s.act == Act.STOP for s in stage.run_steps))
+            result.results.extend(results)
+            started.extend(r for r, s in zip(results, stage.run_steps)
+                           if r.act in (Act.CREATE.value, Act.REPLACE.value,
+                                        Act.START.value)
+                           and not (s.spec and s.spec.is_oneshot) and r.id)
+            if self._first_error(results, result):
+                return
+            for step in stage.exec_steps:
+                exec_result = self._exec(step)
+                result.results.append(exec_result)
+                if self._first_error([exec_result], result):
+                    return
+        self._settle(started, result)
+
+    def _parallel(self, func, steps, wide=False):
+        """Run func over steps in parallel. ``wide`` runs them all at once:
+        stops spend their time waiting, so N slow stops take the longest
+        grace period, not their sum."""
+        if not steps:
+            return []
+        if len(steps) == 1:
+            return [self._guard(func, steps[0])]
+        if not wide:
+            return list(self.pool.map(lambda s: self._guard(func, s), steps))
+        workers = min(len(steps), WIDE_WORKERS)
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(lambda s: self._guard(func, s), steps))
+
+    def _guard(self, func, step):
+        try:
+            return func(step)
+        except dockerapi.ContainerFailed as exc:
+            return outcome_mod.ContainerResult(
+                step.name, step.act.value, error=str(exc),
+                exit_code=exc.exit_code, reason=step.reason)
+        except errors.HookError as exc:
+            return outcome_mod.ContainerResult(
+                step.name, step.act.value, error=str(exc), reason=step.reason)
+        except dockerapi.engine_errors() as exc:
+            return outcome_mod.ContainerResult(
+                step.name, step.act.value, reason=step.reason,
+                error='engine error: %s' % dockerapi.reason(exc))
+
+    @staticmethod
+    def _first_error(results, result):
+        for item in results:
+            if item.failed:
+                status = item.exit_code if item.exit_code else 1
+                result.error = errors.HookError(item.error, status=status)
+                return True
+        return False
+
+    def _grace(self, spec=None, observed=None):
+        """Seconds to give a container to stop: its config's, else the
+        one recorded on it when it was created, else the option."""
+        if spec is not None and spec.stop_grace_period is not None:
+            return spec.stop_grace_period
+        if observed is not None:
+            recorded = observed.labels.get(labels_mod.STOP_GRACE, '')
+            if recorded.isdigit():
+                return int(recorded)
+        return self.settings.stop_grace_period
+
+    def _remove(self, step):
+        ident = step.observed.id
+        if step.observed.running:
+            self.api.stop(ident, timeout=self._grace(observed=step.observed))
+        self._remove_container(ident)
+        return outcome_mod.ContainerResult(step.name, Act.REMOVE.value,
+                                           id=ident, state='removed',
+                                           reason=step.reason)
+
+    def _remove_container(self, ident):
+        import docker.errors
+        try:
+            self.api.remove_container(ident, v=True, force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            # "removal already in progress" is as good as removed.
+            if 'already in progress' not in str(exc):
+                raise
+
+    def _run_step(self, step, owner, config_id):
+        act = step.act
+        if act == Act.KEEP:
+            current = step.observed
+            return outcome_mod.ContainerResult(
+                step.name, act.value, id=current.id, state=current.state,
+                exit_code=current.exit_code if step.spec.is_oneshot else None,
+                reason=step.reason)
+        if act == Act.STOP:
+            self.api.stop(step.observed.id,
+                          timeout=self._grace(observed=step.observed))
+            return outcome_mod.ContainerResult(
+                step.name, act.value, id=step.observed.id, state='exited',
+                reason=step.reason)
+        if act == Act.START:
+            return self._start(step, step.observed.id)
+        if act == Act.REPLACE:
+            self.api.stop(step.observed.id,
+                          timeout=self._grace(observed=step.observed))
+            self._remove_container(step.observed.id)
+        spec = step.spec
+        container_labels = labels_mod.for_container(
+            owner, config_id, spec.name, spec.fingerprint(), self._grace(spec))
+        created = self.api.create_container(**create_kwargs(
+            self.api, spec, container_labels, self.settings))
+        return self._start(step, created['Id'])
+
+    def _start(self, step, ident):
+        spec = step.spec
+        self.api.start(ident)
+        if spec is not None and spec.is_oneshot:
+            return self._finish_oneshot(step, ident)
+        status, health = dockerapi.wait_ready(
+            self.api, ident, step.name,
+            healthy=bool(spec and spec.healthcheck
+                         and spec.healthcheck.test[0] != 'NONE'),
+            start_timeout=self.settings.start_timeout,
+            healthy_timeout=self.settings.healthy_timeout)
+        return outcome_mod.ContainerResult(step.name, step.act.value,
+                                           id=ident, state=status,
+                                           health=health, reason=step.reason)
+
+    def _finish_oneshot(self, step, ident):
+        spec = step.spec
+        code = dockerapi.wait_exit(self.api, ident, step.name,
+                                   self.settings.oneshot_timeout)
+        out, err = dockerapi.split_logs(self.api, ident)
+        result = outcome_mod.ContainerResult(
+            step.name, step.act.value, id=ident, state='exited',
+            exit_code=code, stdout=out, stderr=err, reason=step.reason)
+        if code not in spec.exit_codes:
+            result.error = ('container %s exited with code %s, not one of %s'
+                            % (step.name, code,
+                               ', '.join(map(str, spec.exit_codes))))
+        if spec.remove:
+            self._remove_container(ident)
+            result.state = 'removed'
+        return result
+
+    def _exec(self, step):
+        spec = step.spec
+        import docker.errors
+        try:
+            info = self.api.inspect_container(spec.exec_target)
+        except docker.errors.NotFound:
+            info = None
+        status = dockerapi.state_of(info)[0] if info else 'missing'
+        if status != 'running':
+            return outcome_mod.ContainerResult(
+                step.name, Act.EXEC.value, state=status, reason=step.reason,
+                error='exec target %s is %s, not running (fix: run it '
+                      'in an earlier start_order)' % (spec.exec_target,
+                                                      status))
+        created = self.api.exec_create(
+            info['Id'], list(spec.command), user=spec.user or '',
+            privileged=spec.privileged,
+            environment=['%s=%s' % p for p in spec.environment] or None)
+        future = self.pool.submit(self.api.exec_start, created['Id'],
+                                  demux=True)
+        try:
+            out, err = future.result(timeout=self.settings.exec_timeout)
+        except concurrent.futures.TimeoutError:
+            return outcome_mod.ContainerResult(
+                step.name, Act.EXEC.value, id=info['Id'], reason=step.reason,
+                error='exec %s in %s still running after %gs (fix: raise '
+                      'exec_timeout)' % (step.name, spec.exec_target,
+                                         self.settings.exec_timeout))
+        code = self.api.exec_inspect(created['Id']).get('ExitCode')
+        result = outcome_mod.ContainerResult(
+            step.name, Act.EXEC.value, id=info['Id'], state='exited',
+            exit_code=code, reason=step.reason,
+            stdout=(out or b'').decode('utf-8', 'replace'),
+            stderr=(err or b'').decode('utf-8', 'replace'))
+        if code not in spec.exit_codes:
+            result.error = ('exec %s in %s exited with code %s, not one of %s'
+                            % (step.name, spec.exec_target, code,
+                               ', '.join(map(str, spec.exit_codes))))
+        return result
+
+    def _settle(self, started, result):
+        """Fail the run if a container it started exits within
+        settle_time."""
+        if not started or self.settings.settle_time <= 0:
+            return
+        time.sleep(self.settings.settle_time)
+
+        def check(item):
+            status, health, code = dockerapi.state_of(
+                self.api.inspect_container(item.id))
+            item.state, item.health = status, health or item.health
+            if status not in ('running', 'restarting'):
+                item.exit_code = code
+                item.error = ('container %s exited with code %s right after '
+                              'starting%s' % (item.name, code,
+                                              dockerapi._logs_suffix(
+                                                  self.api, item.id)))
+            return item
+        checked = list(self.pool.map(check, started))
+        self._first_error(checked, result)
+
+    # -- cleanup -----------------------------------------------------------
+
+    def remove_all(self, containers):
+        """Stop and remove containers, all at once (cleanup)."""
+        steps = [plan_mod.Step(Act.REMOVE, c.config_name, observed=c,
+                               reason='deployment gone')
+                 for c in containers]
+        return self._parallel(self._remove, steps, wide=True)

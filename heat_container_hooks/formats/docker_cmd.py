@@ -1,0 +1,291 @@
+"""The docker-cmd config: ``{container_name: {key: value}}``, the format of
+heat-agents' docker-cmd hook and paunch, read into ContainerSpecs.
+
+Every key the two accept is read (see doc/docker-cmd.md); an unknown key is
+an error, never silently ignored.
+"""
+
+from heat_container_hooks import deployment as deployment_mod
+from heat_container_hooks import errors
+from heat_container_hooks import spec as spec_mod
+from heat_container_hooks import values
+
+ULIMIT_NAMES = ('core', 'cpu', 'data', 'fsize', 'locks', 'memlock',
+                'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio',
+                'rttime', 'sigpending', 'stack', 'as')
+RESTART_POLICIES = ('no', 'always', 'unless-stopped', 'on-failure')
+
+
+def _simple(field_name, reader):
+    def read(value):
+        return {field_name: reader(value)}
+    return read
+
+
+def _env(value):
+    return {'environment': environment(value)}
+
+
+def environment(value):
+    """A list of NAME=value / NAME items, or a mapping; null = pass-through."""
+    pairs = []
+    if isinstance(value, dict):
+        for name, item in value.items():
+            try:
+                pairs.append((str(name), values.env_value(item)))
+            except values.Invalid as exc:
+                raise values.Invalid('%s %s' % (name, exc))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if not isinstance(item, str):
+                raise values.Invalid('item %d is %r, not NAME=value'
+                                     % (index, item))
+            name, sep, rest = item.partition('=')
+            pairs.append((name, rest if sep else None))
+    else:
+        raise values.Invalid('must be a list of NAME=value or a mapping')
+    for name, _ in pairs:
+        if not spec_mod.ENV_NAME_RE.match(name):
+            raise values.Invalid('has %r, not a valid variable name' % name)
+    return tuple(pairs)
+
+
+def _healthcheck(value):
+    return {'healthcheck': healthcheck(value)}
+
+
+def healthcheck(value):
+    if not isinstance(value, dict):
+        raise values.Invalid('must be a mapping with a test')
+    unknown = set(value) - {'test', 'interval', 'timeout', 'retries',
+                            'start_period', 'disable'}
+    if unknown:
+        raise values.Invalid('has unknown key(s) %s'
+                             % ', '.join(sorted(unknown)))
+    if values.boolean(value.get('disable', False)):
+        return spec_mod.Healthcheck(test=('NONE',))
+    test = value.get('test')
+    if isinstance(test, str):
+        test = ('CMD-SHELL', test)
+    elif isinstance(test, list) and test and all(
+            isinstance(t, str) for t in test):
+        test = tuple(test)
+        if test[0] not in ('CMD', 'CMD-SHELL', 'NONE'):
+            test = ('CMD',) + test
+    else:
+        raise values.Invalid('test must be a command string or list')
+
+    def optional(key, reader):
+        return reader(value[key]) if value.get(key) is not None else None
+    return spec_mod.Healthcheck(
+        test=test, interval=optional('interval', values.duration),
+        timeout=optional('timeout', values.duration),
+        retries=optional('retries', lambda v: values.integer(v, 0)),
+        start_period=optional('start_period', values.duration))
+
+
+def _ulimits(value):
+    items = values.text_list(value)
+    limits = []
+    for item in items:
+        name, sep, rest = item.partition('=')
+        if not sep or name not in ULIMIT_NAMES:
+            raise values.Invalid('has %r, not NAME=SOFT[:HARD] with a known '
+                                 'NAME' % item)
+        soft, _, hard = rest.partition(':')
+        try:
+            soft_n = int(soft)
+            hard_n = int(hard) if hard else soft_n
+        except ValueError:
+            raise values.Invalid('has %r, not NAME=SOFT[:HARD]' % item)
+        limits.append((name, soft_n, hard_n))
+    return {'ulimits': tuple(limits)}
+
+
+def _extra_hosts(value):
+    if isinstance(value, dict):
+        pairs = [(str(k), values.text(v)) for k, v in value.items()]
+    else:
+        pairs = []
+        for item in values.text_list(value):
+            host, sep, address = item.partition(':')
+            if not sep or not host or not address:
+                raise values.Invalid('has %r, not HOST:ADDRESS' % item)
+            pairs.append((host, address))
+    return {'extra_hosts': tuple(pairs)}
+
+
+def _restart(value):
+    policy = values.text(value)
+    name, _, count = policy.partition(':')
+    if name not in RESTART_POLICIES or (count and (
+            name != 'on-failure' or not count.isdigit())):
+        raise values.Invalid('is %r, not one of no, always, unless-stopped, '
+                             'on-failure[:N]' % policy)
+    return {'restart': policy}
+
+
+def _exit_codes(value):
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise values.Invalid('must be a non-empty list of exit codes')
+    return {'exit_codes': tuple(values.integer(v, 0) for v in value)}
+
+
+def _memory(field_name):
+    def read(value):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return {field_name: str(int(value))}
+        text = values.text(value).strip().lower()
+        if not text or not (text.rstrip('bkmg').isdigit()):
+            raise values.Invalid('is %r, not a size like 512m' % (value,))
+        return {field_name: text}
+    return read
+
+
+def _stop_grace(value):
+    return {'stop_grace_period': values.whole_seconds(value)}
+
+
+def _volumes(value):
+    items = values.text_list(value)
+    for item in items:
+        if not item or item.startswith(':'):
+            raise values.Invalid('has %r, not SOURCE:TARGET[:MODE]' % item)
+    return {'volumes': items}
+
+
+def _net(value):
+    return {'network_mode': values.text(value)}
+
+
+READERS = {
+    'action': None,            # read first, below
+    'image': _simple('image', values.text),
+    'command': _simple('command', values.command),
+    'start_order': _simple('start_order', values.integer),
+    'detach': _simple('detach', values.boolean),
+    'exit_codes': _exit_codes,
+    'env_file': _simple('env_files', values.text_list),
+    'environment': _env,
+    'net': _net,
+    'pid': _simple('pid_mode', values.text),
+    'ipc': _simple('ipc_mode', values.text),
+    'uts': _simple('uts_mode', values.text),
+    'restart': _restart,
+    'user': _simple('user', values.text),
+    'privileged': _simple('privileged', values.boolean),
+    'volumes': _volumes,
+    'volumes_from': _simple('volumes_from', values.text_list),
+    'healthcheck': _healthcheck,
+    'ulimit': _ulimits,
+    'security_opt': _simple('security_opt', values.text_list),
+    'cap_add': _simple('cap_add', values.text_list),
+    'cap_drop': _simple('cap_drop', values.text_list),
+    'log_tag': _simple('log_tag', values.text),
+    'cpu_shares': _simple('cpu_shares', lambda v: values.integer(v, 0)),
+    'cpuset_cpus': _simple('cpuset_cpus', values.text),
+    'mem_limit': _memory('mem_limit'),
+    'memswap_limit': _memory('memswap_limit'),
+    'mem_swappiness': _simple('mem_swappiness',
+                              lambda v: values.integer(v, -1)),
+    'stop_signal': _simple('stop_signal', values.text),
+    'stop_grace_period': _stop_grace,
+    'hostname': _simple('hostname', values.text),
+    'extra_hosts': _extra_hosts,
+    'group_add': _simple('group_add', values.text_list),
+    'remove': _simple('remove', values.boolean),
+    'interactive': _simple('interactive', values.boolean),
+    'tty': _simple('tty', values.boolean),
+}
+
+# Keys accepted by neither heat-agents nor paunch for an exec step.
+EXEC_KEYS = ('action', 'command', 'user', 'environment', 'privileged',
+             'start_order', 'exit_codes', 'detach', 'tty', 'interactive')
+
+
+def read(config, field='config'):
+    """ContainerSpecs from a docker-cmd config (dict, YAML/JSON string, or
+    empty). Raises InvalidDeployment listing every problem."""
+    config = deployment_mod.load_config_text(config, field)
+    if config in (None, '', {}, []):
+        return ()
+    problems = errors.Problems()
+    if not isinstance(config, dict):
+        raise errors.InvalidDeployment([errors.Problem(
+            field, 'is a %s, not a mapping of container names to their '
+            'settings' % deployment_mod.json_type(config),
+            'give {"name": {"image": ...}}')])
+    specs = []
+    for name, settings in config.items():
+        spec = _read_container(str(name), settings, '%s.%s' % (field, name),
+                               problems)
+        if spec is not None:
+            specs.append(spec)
+    _check_references(specs, field, problems)
+    problems.raise_if_any()
+    return tuple(specs)
+
+
+def _read_container(name, settings, field, problems):
+    if not spec_mod.NAME_RE.match(name):
+        problems.add(field, 'is not a valid container name',
+                     'use letters, digits, "_", "." and "-", starting with '
+                     'a letter or digit, at most 128 characters')
+        return None
+    if settings is None:
+        settings = {}
+    if not isinstance(settings, dict):
+        problems.add(field, 'is a %s, not a mapping of settings'
+                     % deployment_mod.json_type(settings))
+        return None
+    fields = {'name': name}
+    action = settings.get('action', spec_mod.RUN)
+    if action not in (spec_mod.RUN, spec_mod.EXEC):
+        problems.add(field + '.action', 'is %r, not run or exec' % (action,),
+                     'use action: run (the default) or action: exec')
+        return None
+    fields['action'] = action
+    for key, value in settings.items():
+        if key not in READERS:
+            problems.add('%s.%s' % (field, key), 'is not a docker-cmd key',
+                         'remove it or see doc/docker-cmd.md for the keys')
+            continue
+        if key == 'action' or (value is None and key != 'environment'):
+            continue
+        if action == spec_mod.EXEC and key not in EXEC_KEYS:
+            problems.add('%s.%s' % (field, key), 'does not apply to an exec '
+                         'step', 'remove it, or use action: run')
+            continue
+        try:
+            fields.update(READERS[key](value))
+        except values.Invalid as exc:
+            problems.add('%s.%s' % (field, key), str(exc))
+    if action == spec_mod.EXEC:
+        command = fields.get('command') or ()
+        if len(command) < 2:
+            problems.add(field + '.command', 'must name the target container '
+                         'and the command to run in it',
+                         'give command: [target_container, cmd, args...]')
+            return None
+        fields['exec_target'] = command[0]
+        fields['command'] = tuple(command[1:])
+    elif not fields.get('image'):
+        problems.add(field + '.image', 'is missing',
+                     'give the image to run, e.g. image: repo/name:tag')
+        return None
+    return spec_mod.ContainerSpec(**fields)
+
+
+def _check_references(specs, field, problems):
+    names = {s.name for s in specs}
+    for spec in specs:
+        for ref in spec.volumes_from:
+            ref_name = ref.split(':')[0]
+            if ref_name not in names:
+                # May be a container of the host; only warn through the
+                # engine if it is missing. Names must be valid though.
+                if not spec_mod.NAME_RE.match(ref_name):
+                    problems.add('%s.%s.volumes_from' % (field, spec.name),
+                                 'names %r, not a container' % ref)

@@ -1,0 +1,50 @@
+"""The docker-cmd group: heat-agents' and paunch's format on the Docker
+engine."""
+
+import os
+
+from heat_container_hooks import environment
+from heat_container_hooks import groups
+from heat_container_hooks.formats import docker_cmd as docker_cmd_format
+
+
+def resolve_specs(specs, conf, extra=()):
+    """Specs with their final environment (env files read, pass-through
+    taken from the hook's own environment, secrets marked)."""
+    texts = environment.read_env_files(specs)
+    return tuple(environment.resolve(
+        spec, os.environ, texts, extra, conf.secret_inputs,
+        conf.secret_input_patterns) for spec in specs)
+
+
+def spec_secrets(specs):
+    return [value for spec in specs for name, value in spec.environment
+            if name in spec.secret_env]
+
+
+class DockerCmdGroup(groups.Group):
+    name = 'docker-cmd'
+
+    def desired(self, deployment, inputs, conf):
+        if deployment.action in ('DELETE', 'SUSPEND'):
+            # The containers are found by their labels; the config (which
+            # may be empty or stale on DELETE) is not needed.
+            return ()
+        specs = docker_cmd_format.read(deployment.config)
+        return resolve_specs(specs, conf)
+
+    def secrets(self, desired):
+        return spec_secrets(desired)
+
+    def converge(self, job):
+        from heat_container_hooks.engines import docker as docker_engine
+        engine = docker_engine.DockerEngine(job.settings)
+        try:
+            return engine.converge(job.owner, job.deployment.id, job.desired,
+                                   job.deployment.action)
+        finally:
+            engine.close()
+
+    def cleanup(self, items, conf):
+        from heat_container_hooks import cleanup
+        return cleanup.containers(self.name, items, conf)

@@ -1,0 +1,54 @@
+"""What carrying out a deployment did, per container: the engines report
+it, the reply is built from it."""
+
+import dataclasses
+
+
+@dataclasses.dataclass
+class ContainerResult:
+    name: str
+    act: str                       # created, replaced, kept, removed, ...
+    id: str = ''
+    state: str = ''
+    health: str = ''
+    exit_code: int = None
+    stdout: str = ''
+    stderr: str = ''
+    reason: str = ''
+    error: str = ''                # set when this container failed
+
+    @property
+    def failed(self):
+        return bool(self.error)
+
+    def summary(self):
+        parts = [self.act, self.name]
+        if self.id:
+            parts.append('(%s)' % self.id[:12])
+        state = self.state
+        if self.health:
+            state = '%s, %s' % (state, self.health)
+        if self.exit_code is not None:
+            state = '%s, exit code %d' % (state, self.exit_code)
+        text = ' '.join(parts)
+        if state:
+            text += ': ' + state
+        if self.error:
+            text += ': FAILED: ' + self.error
+        return text
+
+    def as_output(self):
+        return {'id': self.id, 'state': self.state, 'health': self.health,
+                'exit_code': self.exit_code, 'action': self.act}
+
+
+@dataclasses.dataclass
+class Outcome:
+    results: list = dataclasses.field(default_factory=list)
+    error: Exception = None        # the first failure (a HookError)
+    notes: list = dataclasses.field(default_factory=list)
+    log: str = ''                  # a tool's own progress output
+
+    @property
+    def failed(self):
+        return self.error is not None

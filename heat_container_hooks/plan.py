@@ -1,0 +1,172 @@
+"""Pure planning: from desired specs and observed containers to ordered
+steps, before anything is touched (compare docker-compose's convergence
+plans). No engine is imported here; the same plan drives every engine that
+manages containers one by one.
+"""
+
+import dataclasses
+import enum
+import itertools
+
+from heat_container_hooks import errors
+
+
+class Act(str, enum.Enum):
+    CREATE = 'created'
+    REPLACE = 'replaced'
+    KEEP = 'kept'
+    START = 'started'
+    STOP = 'stopped'
+    REMOVE = 'removed'
+    EXEC = 'exec'
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    act: Act
+    name: str
+    spec: object = None           # ContainerSpec, for CREATE/REPLACE/EXEC
+    observed: object = None       # ObservedContainer, when there is one
+    reason: str = ''
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    """Steps of one start_order: run steps in parallel, then exec steps in
+    name order."""
+
+    order: int
+    steps: tuple
+
+    @property
+    def run_steps(self):
+        return tuple(s for s in self.steps if s.act != Act.EXEC)
+
+    @property
+    def exec_steps(self):
+        return tuple(s for s in self.steps if s.act == Act.EXEC)
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    removals: tuple = ()          # done first, in parallel
+    stages: tuple = ()
+
+    @property
+    def steps(self):
+        return self.removals + tuple(
+            itertools.chain.from_iterable(s.steps for s in self.stages))
+
+    def changes(self):
+        return [s for s in self.steps if s.act != Act.KEEP]
+
+
+def _owned(observed, owner):
+    return {c.config_name: c for c in observed if c.owned_by(owner)}
+
+
+def apply(desired, observed, owner, image_ids=None, field='config'):
+    """Plan a CREATE or UPDATE: create what is missing, replace what changed,
+    keep what did not, start what should run but does not, remove what the
+    config no longer has. Raises InvalidDeployment on name conflicts with
+    containers this owner does not manage, touching nothing."""
+    image_ids = image_ids or {}
+    owned = _owned(observed, owner)
+    by_name = {c.name: c for c in observed}
+    runs = {s.name for s in desired if not s.is_exec}
+    problems = errors.Problems()
+    steps = []
+    for spec in desired:
+        if spec.is_exec:
+            if spec.exec_target not in runs and spec.exec_target not in \
+                    by_name:
+                problems.add('%s.%s.command' % (field, spec.name),
+                             'targets %r, which is neither in this config nor '
+                             'an existing container' % spec.exec_target,
+                             'name a container of the config first in '
+                             'command')
+            steps.append(Step(Act.EXEC, spec.name, spec,
+                              reason='exec in %s' % spec.exec_target))
+            continue
+        current = owned.get(spec.name)
+        other = by_name.get(spec.name)
+        if current is None and other is not None:
+            problems.add('%s.%s' % (field, spec.name),
+                         'a container named %r already exists and is not '
+                         'managed by this deployment (managed_by=%s, '
+                         'owner=%s)' % (spec.name,
+                                        other.labels.get('managed_by', '-'),
+                                        other.labels.get(
+                                            'heat_container_hooks.owner',
+                                            '-')),
+                         'remove or rename that container, or rename this '
+                         'one')
+            continue
+        steps.append(_step_for(spec, current, image_ids))
+    problems.raise_if_any()
+    wanted = {s.name for s in desired}
+    removals = tuple(Step(Act.REMOVE, name, observed=c,
+                          reason='no longer in the config')
+                     for name, c in sorted(owned.items())
+                     if name not in wanted)
+    return Plan(removals=removals, stages=_stages(steps))
+
+
+def _step_for(spec, current, image_ids):
+    if current is None:
+        return Step(Act.CREATE, spec.name, spec, reason='new')
+    if current.fingerprint != spec.fingerprint():
+        return Step(Act.REPLACE, spec.name, spec, current,
+                    reason='config changed')
+    image_id = image_ids.get(spec.image)
+    if image_id and current.image_id and image_id != current.image_id:
+        return Step(Act.REPLACE, spec.name, spec, current,
+                    reason='image %s changed' % spec.image)
+    if spec.is_oneshot:
+        if current.state == 'exited' and current.exit_code in \
+                spec.exit_codes:
+            return Step(Act.KEEP, spec.name, spec, current,
+                        reason='already ran')
+        return Step(Act.REPLACE, spec.name, spec, current,
+                    reason='did not finish with an accepted exit code')
+    if current.state in ('running', 'restarting', 'paused'):
+        return Step(Act.KEEP, spec.name, spec, current, reason='unchanged')
+    return Step(Act.START, spec.name, spec, current,
+                reason='unchanged but %s' % current.state)
+
+
+def _stages(steps):
+    def order(step):
+        return step.spec.start_order
+    ordered = sorted(steps, key=lambda s: (order(s), s.name))
+    return tuple(Stage(key, tuple(group))
+                 for key, group in itertools.groupby(ordered, key=order))
+
+
+def delete(observed, owner):
+    """Plan a DELETE: remove every container of this owner."""
+    return Plan(removals=tuple(
+        Step(Act.REMOVE, name, observed=c, reason='deployment deleted')
+        for name, c in sorted(_owned(observed, owner).items())))
+
+
+def suspend(observed, owner):
+    """Plan a SUSPEND: stop this owner's running containers, in parallel."""
+    return Plan(stages=(Stage(0, tuple(
+        Step(Act.STOP, name, observed=c, reason='suspended')
+        for name, c in sorted(_owned(observed, owner).items())
+        if c.running)),))
+
+
+def resume(desired, observed, owner):
+    """Plan a RESUME: start this owner's long-running containers that are
+    stopped, in the config's start_order."""
+    orders = {s.name: s.start_order for s in desired}
+    oneshots = {s.name for s in desired if s.is_oneshot}
+    steps = [Step(Act.START, name, observed=c, reason='resumed')
+             for name, c in _owned(observed, owner).items()
+             if not c.running and name not in oneshots]
+    steps.sort(key=lambda s: (orders.get(s.name, 0), s.name))
+    return Plan(stages=tuple(
+        Stage(key, tuple(group)) for key, group in itertools.groupby(
+            steps, key=lambda s: orders.get(s.name, 0))))
