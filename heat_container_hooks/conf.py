@@ -122,9 +122,20 @@ def list_opts():
     return opts
 
 
+CONFIG_ENV = 'HEAT_CONTAINER_HOOKS_CONFIG'
+
+
 def setup(argv=None, conf=CONF, default_config_files=None):
-    """Parse the command line and config files and set up logging."""
+    """Parse the command line and config files and set up logging.
+
+    Hooks run by 55-heat-config get no arguments: the config file then
+    comes from $HEAT_CONTAINER_HOOKS_CONFIG, else oslo.config's usual
+    places (/etc/heat-container-hooks/heat-container-hooks.conf, ...).
+    """
+    import os
     register_opts(conf)
+    if default_config_files is None and os.environ.get(CONFIG_ENV):
+        default_config_files = [os.environ[CONFIG_ENV]]
     conf(argv if argv is not None else [], project=PROJECT,
          default_config_files=default_config_files)
     logging.setup(conf, PROJECT)
