@@ -1,4 +1,4 @@
-"""Errors a hook reports to Heat, each naming the field at fault and the fix."""
+"""Errors a hook reports to Heat, naming the field at fault and the fix."""
 
 import dataclasses
 

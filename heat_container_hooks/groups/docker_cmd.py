@@ -4,8 +4,8 @@ engine."""
 import os
 
 from heat_container_hooks import environment
-from heat_container_hooks import groups
 from heat_container_hooks.formats import docker_cmd as docker_cmd_format
+from heat_container_hooks import groups
 
 
 def resolve_specs(specs, conf, extra=()):

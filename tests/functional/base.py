@@ -129,6 +129,7 @@ class FunctionalTest(testtools.TestCase):
                                      uuid.uuid4().hex[:8])
         # Short, unique, valid container names for this test.
         self.prefix = 'hch%s' % uuid.uuid4().hex[:8]
+        self.managed_by = 'test-%s' % self.prefix
         self.tmp = self.useFixture(fixtures.TempDir()).path
         self.work_dir = os.path.join(self.tmp, 'work')
         self.lock_dir = os.path.join(self.tmp, 'locks')
@@ -137,9 +138,11 @@ class FunctionalTest(testtools.TestCase):
         self.addCleanup(self.remove_test_containers)
 
     def write_conf(self, **extra):
+        # A managed_by of its own: cleanup acts engine-wide per managed_by,
+        # and tests run in parallel.
         lines = ['[DEFAULT]', 'working_dir = %s' % self.work_dir,
                  'lock_dir = %s' % self.lock_dir, 'log_level = DEBUG',
-                 'settle_time = 0.5']
+                 'settle_time = 0.5', 'managed_by = %s' % self.managed_by]
         lines += ['%s = %s' % kv for kv in extra.items()]
         with open(self.conf_file, 'w') as handle:
             handle.write('\n'.join(lines) + '\n')

@@ -1,0 +1,124 @@
+import testtools
+
+from heat_container_hooks import deployment
+from heat_container_hooks import errors
+from heat_container_hooks import labels
+from heat_container_hooks.observed import ObservedContainer
+from heat_container_hooks import plan
+from heat_container_hooks import spec as spec_mod
+
+OWNER = deployment.Owner('docker-cmd', 's/1/r', 's/1', 'r')
+OTHER = deployment.Owner('docker-cmd', 's/2/r', 's/2', 'r')
+
+
+def spec(name, **kw):
+    kw.setdefault('image', 'img')
+    return spec_mod.ContainerSpec(name=name, **kw)
+
+
+def observed(desired, owner=OWNER, state='running', exit_code=None,
+             image_id='sha:1', fingerprint=None):
+    return ObservedContainer(
+        id='id-' + desired.name, name=desired.name, state=state,
+        labels=labels.for_container(owner, 'old-config', desired.name,
+                                    fingerprint or desired.fingerprint(),
+                                    10),
+        image_id=image_id, exit_code=exit_code)
+
+
+def acts(result):
+    return [(s.act, s.name) for s in result.steps]
+
+
+class ApplyTest(testtools.TestCase):
+
+    def test_table(self):
+        web = spec('web')
+        once = spec('once', detach=False)
+        changed = spec('web', command=('other',))
+        table = [
+            ('new container', [web], [], [(plan.Act.CREATE, 'web')]),
+            ('unchanged running', [web], [observed(web)],
+             [(plan.Act.KEEP, 'web')]),
+            ('unchanged but exited', [web], [observed(web, state='exited')],
+             [(plan.Act.START, 'web')]),
+            ('unchanged but created', [web],
+             [observed(web, state='created')], [(plan.Act.START, 'web')]),
+            ('config changed', [changed], [observed(web)],
+             [(plan.Act.REPLACE, 'web')]),
+            ('image re-tagged', [web], [observed(web, image_id='sha:0')],
+             [(plan.Act.REPLACE, 'web')]),
+            ('one-shot done', [once],
+             [observed(once, state='exited', exit_code=0)],
+             [(plan.Act.KEEP, 'once')]),
+            ('one-shot failed before', [once],
+             [observed(once, state='exited', exit_code=1)],
+             [(plan.Act.REPLACE, 'once')]),
+            ('dropped from config', [], [observed(web)],
+             [(plan.Act.REMOVE, 'web')]),
+            ('other owner untouched', [], [observed(web, owner=OTHER)], []),
+        ]
+        for title, desired, seen, expected in table:
+            result = plan.apply(desired, seen, OWNER, {'img': 'sha:1'})
+            self.assertEqual(expected, acts(result), title)
+
+    def test_stages_follow_start_order_and_exec_last(self):
+        desired = [spec('b', start_order=1), spec('a', start_order=1),
+                   spec('z', start_order=0),
+                   spec('x', action='exec', exec_target='a', image=None,
+                        command=('ls',), start_order=1)]
+        result = plan.apply(desired, [], OWNER)
+        self.assertEqual([0, 1], [s.order for s in result.stages])
+        self.assertEqual(['a', 'b'],
+                         [s.name for s in result.stages[1].run_steps])
+        self.assertEqual(['x'],
+                         [s.name for s in result.stages[1].exec_steps])
+
+    def test_start_order_change_does_not_replace(self):
+        web = spec('web')
+        moved = spec('web', start_order=5, exit_codes=(0, 1))
+        result = plan.apply([moved], [observed(web)], OWNER)
+        self.assertEqual([(plan.Act.KEEP, 'web')], acts(result))
+
+    def test_name_taken_by_another_owner_is_a_conflict(self):
+        web = spec('web')
+        exc = self.assertRaises(errors.InvalidDeployment, plan.apply, [web],
+                                [observed(web, owner=OTHER)], OWNER)
+        self.assertEqual('config.web', exc.problems[0].field)
+        self.assertIn('not managed by this deployment',
+                      exc.problems[0].message)
+
+    def test_name_taken_by_unmanaged_container_is_a_conflict(self):
+        stranger = ObservedContainer(id='x', name='web', state='running')
+        self.assertRaises(errors.InvalidDeployment, plan.apply,
+                          [spec('web')], [stranger], OWNER)
+
+    def test_exec_target_must_exist(self):
+        step = spec('x', action='exec', exec_target='nope', image=None,
+                    command=('ls',))
+        exc = self.assertRaises(errors.InvalidDeployment, plan.apply,
+                                [step], [], OWNER)
+        self.assertEqual('config.x.command', exc.problems[0].field)
+
+
+class LifecycleTest(testtools.TestCase):
+
+    def test_delete_removes_only_this_owner(self):
+        mine, theirs = spec('a'), spec('b')
+        seen = [observed(mine), observed(theirs, owner=OTHER)]
+        self.assertEqual([(plan.Act.REMOVE, 'a')],
+                         acts(plan.delete(seen, OWNER)))
+
+    def test_suspend_stops_running_ones(self):
+        seen = [observed(spec('a')), observed(spec('b'), state='exited')]
+        self.assertEqual([(plan.Act.STOP, 'a')],
+                         acts(plan.suspend(seen, OWNER)))
+
+    def test_resume_starts_in_start_order_skipping_oneshots(self):
+        desired = [spec('late', start_order=2), spec('early'),
+                   spec('once', detach=False)]
+        seen = [observed(s, state='exited', exit_code=0) for s in desired]
+        result = plan.resume(desired, seen, OWNER)
+        self.assertEqual([(plan.Act.START, 'early'),
+                          (plan.Act.START, 'late')], acts(result))
+        self.assertEqual(2, len(result.stages))
