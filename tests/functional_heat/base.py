@@ -1,0 +1,193 @@
+"""What the tests on a real Heat stand on: a LocalHeat per test, the
+project's hooks as the agent runs them, and polling helpers.
+
+`complete_deployments()` does what an agent on the server does for one
+pass (fetch the server's deployments metadata, run the hook named by each
+pending item's group, report the reply through the software-deployments
+update API); the scenario tests use our real agent instead.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+
+import docker
+import fixtures
+import testtools
+
+from tests.heat import harness
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TEMPLATES = os.path.join(HERE, 'templates')
+BUSYBOX_IMAGE = os.environ.get('HCH_BUSYBOX_IMAGE', 'hch-test/busybox:latest')
+STACK_TIMEOUT = float(os.environ.get('HCH_HEAT_STACK_TIMEOUT', '600'))
+HOOK_TIMEOUT = 600
+REASON_LIMIT = 2000
+
+
+def template(name):
+    return os.path.join(TEMPLATES, name)
+
+
+def hook_command(group):
+    script = 'heat-config-%s' % group
+    path = shutil.which(script)
+    if path is None:
+        path = os.path.join(os.path.dirname(sys.executable), script)
+    return [path]
+
+
+def run_hook(item, conf_file, timeout=HOOK_TIMEOUT):
+    """Run the hook for item['group'] as the agent does; its reply (a
+    dict) and exit status."""
+    proc = subprocess.run(
+        hook_command(item['group']), input=json.dumps(item).encode(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+        env=dict(os.environ, HEAT_CONTAINER_HOOKS_CONFIG=conf_file))
+    try:
+        reply = json.loads(proc.stdout.decode('utf-8'))
+    except ValueError:
+        reply = {'deploy_stdout': proc.stdout.decode('utf-8', 'replace'),
+                 'deploy_stderr': proc.stderr.decode('utf-8', 'replace'),
+                 'deploy_status_code': proc.returncode or 1}
+    return reply, proc.returncode
+
+
+def status_reason(reply):
+    code = reply.get('deploy_status_code') or 0
+    if not code:
+        return 'Outputs received'
+    reason = 'deploy_status_code : Deployment exited with non-zero ' \
+             'status code: %s' % code
+    stderr = (reply.get('deploy_stderr') or '').strip()
+    if stderr:
+        reason += '\n' + stderr[-REASON_LIMIT:]
+    return reason
+
+
+def complete_deployments(hc, server_id, conf_file, done=None):
+    """One agent pass for server_id: run and report every deployment that
+    is IN_PROGRESS. Returns the replies by deployment id. ``done`` (a set
+    of (deployment id, action, updated_time)) skips items already run."""
+    done = set() if done is None else done
+    pending = {}
+    for dep in hc.software_deployments.list(server_id=server_id):
+        if dep.status == 'IN_PROGRESS':
+            pending.setdefault(dep.config_id, []).append(dep)
+    if not pending:
+        return {}
+    replies = {}
+    items = hc.software_deployments.metadata(server_id=server_id) or []
+    for item in items:
+        for dep in pending.get(item.get('id'), ()):
+            key = (dep.id, dep.action, getattr(dep, 'updated_time', None))
+            if key in done:
+                continue
+            done.add(key)
+            reply, _ = run_hook(item, conf_file)
+            code = reply.get('deploy_status_code') or 0
+            hc.software_deployments.update(
+                dep.id, status='FAILED' if code else 'COMPLETE',
+                output_values=reply, status_reason=status_reason(reply))
+            replies[dep.id] = reply
+    return replies
+
+
+class HeatTest(testtools.TestCase):
+    """A test against a fresh local Heat (one per test; about 6 s)."""
+
+    def setUp(self):
+        super().setUp()
+        self.heat = self.useFixture(harness.LocalHeat())
+        self.hc = self.heat.client()
+        self.docker = docker.from_env(timeout=120)
+        self.tmp = self.useFixture(fixtures.TempDir()).path
+        self.prefix = 'hch%s' % uuid.uuid4().hex[:8]
+        self.hook_conf = os.path.join(self.tmp, 'hooks.conf')
+        with open(self.hook_conf, 'w') as handle:
+            handle.write('[DEFAULT]\nworking_dir = %s\nlock_dir = %s\n'
+                         'log_level = DEBUG\nsettle_time = 0.5\n'
+                         % (os.path.join(self.tmp, 'work'),
+                            os.path.join(self.tmp, 'locks')))
+        self.addOnException(self._heat_log)
+
+    def _heat_log(self, exc_info):
+        self.addDetail('heat-log', testtools.content.text_content(
+            self.heat.log_tail(200)))
+
+    def create_stack(self, template_name, parameters=None, environment=None):
+        from heatclient.common import template_utils
+        files, tpl = template_utils.get_template_contents(
+            template_file=template(template_name))
+        env_files, env = \
+            template_utils.process_multiple_environments_and_files(
+                env_paths=environment or [])
+        files.update(env_files)
+        name = '%s-%s' % (self.prefix, template_name.split('.')[0])
+        stack = self.hc.stacks.create(
+            stack_name=name, template=tpl, files=files, environment=env,
+            parameters=parameters or {})['stack']
+        self.addCleanup(self.delete_stack, stack['id'])
+        return stack['id']
+
+    def delete_stack(self, stack_id, wait=True):
+        """Delete; with wait, the final status ('DELETE_COMPLETE' when the
+        stack is gone)."""
+        from heatclient import exc
+        try:
+            self.hc.stacks.delete(stack_id)
+        except exc.HTTPNotFound:
+            return 'DELETE_COMPLETE'
+        if wait:
+            stack = self.wait_stack(stack_id, ('DELETE_COMPLETE',),
+                                    agent=False)
+            return 'DELETE_COMPLETE' if stack is None else \
+                stack.stack_status
+
+    def server_ids(self, stack_id):
+        return [r.physical_resource_id
+                for r in self.hc.resources.list(stack_id, nested_depth=5)
+                if r.resource_type == 'OS::Heat::DeployedServer'
+                and r.physical_resource_id]
+
+    def wait_stack(self, stack_id, statuses, agent=True,
+                   timeout=STACK_TIMEOUT):
+        """Poll until the stack reaches one of statuses (or any *_FAILED /
+        *_COMPLETE); with agent, complete deployments on the way."""
+        from heatclient import exc
+        deadline = time.monotonic() + timeout
+        done = set()
+        while True:
+            try:
+                stack = self.hc.stacks.get(stack_id)
+            except exc.HTTPNotFound:
+                if 'DELETE_COMPLETE' in statuses:
+                    return None
+                raise
+            status = stack.stack_status
+            if status in statuses or not status.endswith('IN_PROGRESS'):
+                return stack
+            if agent:
+                for server_id in self.server_ids(stack_id):
+                    complete_deployments(self.hc, server_id, self.hook_conf,
+                                         done)
+            if time.monotonic() > deadline:
+                self.fail('stack %s still %s after %ds'
+                          % (stack_id, status, timeout))
+            time.sleep(0.5)
+
+    def outputs(self, stack_id):
+        stack = self.hc.stacks.get(stack_id)
+        return {o['output_key']: o.get('output_value')
+                for o in stack.outputs or ()}
+
+    def remove_containers(self, *names):
+        for name in names:
+            try:
+                self.docker.containers.get(name).remove(force=True, v=True)
+            except docker.errors.NotFound:
+                pass

@@ -1,0 +1,33 @@
+"""The local Heat harness end to end: a stack whose server is this host
+(OS::Heat::DeployedServer) and a docker-cmd deployment completed by our
+hook, as our agent completes it."""
+
+from tests.functional import base as functional_base
+from tests.functional_heat import base
+
+
+class HeatSmokeTest(base.HeatTest):
+
+    def test_docker_cmd_deployment(self):
+        functional_base.ensure_busybox(self.docker)
+        name = '%s-smoke' % self.prefix
+        self.addCleanup(self.remove_containers, name)
+
+        stack_id = self.create_stack('smoke.yaml', {
+            'container_name': name, 'image': base.BUSYBOX_IMAGE})
+        stack = self.wait_stack(stack_id, ('CREATE_COMPLETE',))
+        self.assertEqual('CREATE_COMPLETE', stack.stack_status,
+                         stack.stack_status_reason)
+
+        container = self.docker.containers.get(name)
+        self.assertEqual('running', container.status)
+        outputs = self.outputs(stack_id)
+        self.assertEqual(0, outputs['deploy_status_code'])
+        self.assertEqual(container.id, outputs['containers'][name]['id'])
+        self.assertEqual('running', outputs['containers'][name]['state'])
+        self.assertEqual([outputs['server_id']], self.server_ids(stack_id))
+
+        self.assertEqual('DELETE_COMPLETE', self.delete_stack(stack_id))
+        self.remove_containers(name)
+        self.assertEqual([], self.docker.containers.list(
+            all=True, filters={'name': name}))

@@ -1,0 +1,81 @@
+"""The pinned Heat virtualenv, cached between runs.
+
+The venv lives under $HCH_CACHE (default ~/.cache/heat-container-hooks),
+in a directory named after a hash of the pins and the Python version, so
+changing a pin builds a new one and an unchanged one is reused at once.
+Concurrent test workers wait on a file lock instead of installing twice.
+"""
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from tests.functional import upstream
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REQUIREMENTS = os.path.join(HERE, 'requirements-heat.txt')
+
+
+def cache_root():
+    return upstream.cache_dir()
+
+
+def pins():
+    with open(REQUIREMENTS) as handle:
+        return [line.strip() for line in handle
+                if line.strip() and not line.startswith('#')]
+
+
+def venv_key():
+    text = '\n'.join(pins() + ['python=%d.%d' % sys.version_info[:2]])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def venv_path():
+    return os.path.join(cache_root(), 'heat-venv-%s' % venv_key())
+
+
+def python(path=None):
+    return os.path.join(path or venv_path(), 'bin', 'python')
+
+
+def ensure_venv(log=None):
+    """Return the venv directory, creating it when missing.
+
+    ``log`` (a file object) receives pip's output; the elapsed install time
+    is written to ``<venv>/install-seconds``.
+    """
+    path = venv_path()
+    marker = os.path.join(path, '.complete')
+    if os.path.exists(marker):
+        return path
+    with open(path + '.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(marker):
+            return path
+        started = time.monotonic()
+        shutil.rmtree(path, ignore_errors=True)
+        out = log or subprocess.DEVNULL
+        try:
+            subprocess.run([_base_python(), '-m', 'venv', path], check=True,
+                           stdout=out, stderr=subprocess.STDOUT)
+            subprocess.run([python(path), '-m', 'pip', 'install', '-q',
+                            '--disable-pip-version-check', '-r',
+                            REQUIREMENTS], check=True,
+                           stdout=out, stderr=subprocess.STDOUT)
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        with open(os.path.join(path, 'install-seconds'), 'w') as handle:
+            handle.write('%.1f\n' % (time.monotonic() - started))
+        with open(marker, 'w') as handle:
+            handle.write('\n'.join(pins()) + '\n')
+    return path
+
+
+def _base_python():
+    return getattr(sys, '_base_executable', None) or sys.executable
