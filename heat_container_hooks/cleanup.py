@@ -45,10 +45,12 @@ def stale(observed, managed_by, keys, ids):
     return gone
 
 
-def containers(group, items, conf):
-    """Remove this group's stale containers; returns what was done."""
+def containers(group, items, conf, managed_by=None):
+    """Remove this group's stale containers (those labelled ``managed_by``,
+    by default the group's); returns what was done."""
     from heat_container_hooks.engines import docker as docker_engine
-    settings = conf_mod.settings_for(conf, group, {})
+    overrides = {'managed_by': managed_by} if managed_by else {}
+    settings = conf_mod.settings_for(conf, group, overrides)
     keys, ids = current_owners(group, items)
     engine = docker_engine.DockerEngine(settings)
     try:

@@ -75,6 +75,16 @@ hook_opts = [
                help='Level of the hooks\' own log on stderr.'),
 ]
 
+container_opts = [
+    cfg.StrOpt('default_tool', default='docker',
+               choices=[('docker', 'the Docker Engine API, directly'),
+                        ('compose', 'a compose project (Compose v2 or v1)'),
+                        ('atomic', "atomic's label protocol")],
+               help='Tool that carries out a deployment of the neutral '
+                    '"container" group when neither its options (tool) nor '
+                    'its container_tool input name one.'),
+]
+
 # Deployment ``options`` keys that override the option of the same name.
 OVERRIDABLE = ('managed_by', 'lock_timeout', 'start_timeout',
                'healthy_timeout', 'oneshot_timeout', 'exec_timeout',
@@ -90,6 +100,7 @@ def register_opts(conf=CONF):
         return
     conf.register_opts(engine_opts)
     conf.register_opts(hook_opts)
+    conf.register_opts(container_opts, group='container')
     for module in _extension_modules():
         module.register_opts(conf)
     logging.register_options(conf)
@@ -116,7 +127,7 @@ def _extension_modules():
 
 def list_opts():
     """Entry point for oslo-config-generator."""
-    opts = [(None, engine_opts + hook_opts)]
+    opts = [(None, engine_opts + hook_opts), ('container', container_opts)]
     for module in _extension_modules():
         opts.extend(module.list_opts())
     return opts

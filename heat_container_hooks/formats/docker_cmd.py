@@ -205,9 +205,13 @@ EXEC_KEYS = ('action', 'command', 'user', 'environment', 'privileged',
              'start_order', 'exit_codes', 'detach', 'tty', 'interactive')
 
 
-def read(config, field='config'):
+def read(config, field='config', readers=None, fmt='docker-cmd'):
     """ContainerSpecs from a docker-cmd config (dict, YAML/JSON string, or
-    empty). Raises InvalidDeployment listing every problem."""
+    empty). Raises InvalidDeployment listing every problem.
+
+    ``readers`` replaces the key table (the neutral format extends it).
+    """
+    readers = READERS if readers is None else readers
     config = deployment_mod.load_config_text(config, field)
     if config in (None, '', {}, []):
         return ()
@@ -220,7 +224,7 @@ def read(config, field='config'):
     specs = []
     for name, settings in config.items():
         spec = _read_container(str(name), settings, '%s.%s' % (field, name),
-                               problems)
+                               problems, readers, fmt)
         if spec is not None:
             specs.append(spec)
     _check_references(specs, field, problems)
@@ -228,7 +232,7 @@ def read(config, field='config'):
     return tuple(specs)
 
 
-def _read_container(name, settings, field, problems):
+def _read_container(name, settings, field, problems, readers, fmt):
     if not spec_mod.NAME_RE.match(name):
         problems.add(field, 'is not a valid container name',
                      'use letters, digits, "_", "." and "-", starting with '
@@ -248,9 +252,9 @@ def _read_container(name, settings, field, problems):
         return None
     fields['action'] = action
     for key, value in settings.items():
-        if key not in READERS:
-            problems.add('%s.%s' % (field, key), 'is not a docker-cmd key',
-                         'remove it or see doc/docker-cmd.md for the keys')
+        if key not in readers:
+            problems.add('%s.%s' % (field, key), 'is not a %s key' % fmt,
+                         'remove it or see doc/%s.md for the keys' % fmt)
             continue
         if key == 'action' or (value is None and key != 'environment'):
             continue
@@ -259,7 +263,7 @@ def _read_container(name, settings, field, problems):
                          'step', 'remove it, or use action: run')
             continue
         try:
-            fields.update(READERS[key](value))
+            fields.update(readers[key](value))
         except values.Invalid as exc:
             problems.add('%s.%s' % (field, key), str(exc))
     if action == spec_mod.EXEC:

@@ -1,0 +1,144 @@
+"""The neutral ``container`` group: containers described once (the
+docker-cmd format plus ports and depends_on), carried out by the tool a
+template parameter picks: the Docker engine directly, a compose project, or
+atomic's label protocol.
+
+The tool comes from, in order: the deployment's ``options`` (``tool``), its
+``container_tool`` input (so a template parameter drives it through
+``input_values``), the ``[container] default_tool`` option.
+
+Each tool's containers carry ``managed_by=<managed_by>/<tool>``; a run first
+removes what the other tools made for the same deployment, so switching the
+tool of an existing deployment leaves nothing of the old one behind.
+"""
+
+import dataclasses
+
+from heat_container_hooks import deployment as deployment_mod
+from heat_container_hooks import errors
+from heat_container_hooks.formats import container as container_format
+from heat_container_hooks import groups
+from heat_container_hooks.groups import docker_cmd as docker_cmd_group
+from heat_container_hooks import outcome as outcome_mod
+from heat_container_hooks import values
+
+TOOL_INPUT = 'container_tool'
+TOOLS = ('docker', 'compose', 'atomic')
+
+
+@dataclasses.dataclass(frozen=True)
+class Desired:
+    tool: str
+    specs: tuple
+
+
+def _tool_name(value):
+    name = values.text(value).strip().lower()
+    if name not in TOOLS:
+        raise values.Invalid('is %r, not one of %s'
+                             % (value, ', '.join(TOOLS)))
+    return name
+
+
+def choose_tool(deployment, conf):
+    """The tool for this deployment, or InvalidDeployment naming where the
+    bad value came from."""
+    for field, value in (('options.tool', deployment.options.get('tool')),
+                         ('inputs.%s' % TOOL_INPUT,
+                          deployment.input_value(TOOL_INPUT))):
+        if value not in (None, ''):
+            try:
+                return _tool_name(value)
+            except values.Invalid as exc:
+                raise errors.InvalidDeployment([errors.Problem(
+                    field, str(exc), 'use one of %s' % ', '.join(TOOLS))])
+    return conf.container.default_tool
+
+
+def tool_owner(owner, tool):
+    return deployment_mod.Owner(
+        managed_by='%s/%s' % (owner.managed_by, tool), key=owner.key,
+        stack_id=owner.stack_id, resource_name=owner.resource_name)
+
+
+class _DockerTool:
+    """The Docker engine, directly: the docker-cmd group's engine."""
+
+    name = 'docker'
+
+    def problems(self, specs, conf):
+        return []
+
+    def converge(self, job, specs, owner, action):
+        from heat_container_hooks.engines import docker as docker_engine
+        engine = docker_engine.DockerEngine(job.settings)
+        try:
+            return engine.converge(owner, job.deployment.id, specs, action)
+        finally:
+            engine.close()
+
+
+ADAPTERS = {'docker': _DockerTool()}
+
+
+def adapter(tool):
+    return ADAPTERS[tool]
+
+
+class ContainerGroup(groups.Group):
+    name = 'container'
+    option_readers = {'tool': _tool_name}
+
+    def desired(self, deployment, inputs, conf):
+        tool = choose_tool(deployment, conf)
+        if deployment.action in ('DELETE', 'SUSPEND'):
+            return Desired(tool, ())
+        specs = container_format.read(deployment.config)
+        variables = tuple((n, v) for n, v in inputs.variables
+                          if n != TOOL_INPUT)
+        specs = docker_cmd_group.resolve_specs(specs, conf, extra=variables)
+        specs = tuple(
+            dataclasses.replace(s, secret_env=s.secret_env | (
+                inputs.secret_names & {n for n, _ in s.environment}))
+            for s in specs)
+        problems = adapter(tool).problems(specs, conf)
+        if problems:
+            raise errors.InvalidDeployment(problems)
+        return Desired(tool, specs)
+
+    def secrets(self, desired):
+        return docker_cmd_group.spec_secrets(desired.specs)
+
+    def converge(self, job):
+        """Remove what other tools made for this deployment (all tools on
+        DELETE), then carry the deployment out with its own tool."""
+        action, tool = job.deployment.action, job.desired.tool
+        result = outcome_mod.Outcome()
+        stale = [t for t in ADAPTERS if action == 'DELETE' or t != tool]
+        for other in stale:
+            _merge(result, adapter(other).converge(
+                job, (), tool_owner(job.owner, other), 'DELETE'))
+            if result.failed:
+                return result
+        if action != 'DELETE':
+            _merge(result, adapter(tool).converge(
+                job, job.desired.specs, tool_owner(job.owner, tool), action))
+        return result
+
+    def cleanup(self, items, conf):
+        from heat_container_hooks import cleanup
+        lines = []
+        for tool in ADAPTERS:
+            lines.extend(cleanup.containers(
+                self.name, items, conf,
+                managed_by=tool_owner(deployment_mod.Owner(
+                    conf.managed_by or self.name, ''), tool).managed_by))
+        return lines
+
+
+def _merge(result, part):
+    result.results.extend(part.results)
+    result.notes.extend(part.notes)
+    if part.log:
+        result.log = (result.log + '\n' + part.log).strip('\n')
+    result.error = result.error or part.error
