@@ -298,9 +298,16 @@ class ComposeEngine:
 
     def _up(self, project, owner, result, log):
         directory = self.directory(project.name)
-        _safe_dir(directory, self.settings.working_dir)
-        write_files(directory, self.settings.working_dir,
-                    compose_format.render(project, owner))
+        root = self.settings.working_dir
+        try:
+            os.makedirs(root, 0o755, exist_ok=True)
+            _safe_dir(directory, root)
+            write_files(directory, root,
+                        compose_format.render(project, owner))
+        except OSError as exc:
+            raise errors.HookError(
+                'cannot write the project in %s: %s (fix: make working_dir '
+                'writable)' % (directory, exc.strerror or exc))
         before = {_result_name(c): c.id for c in self._observe(project.name)}
         try:
             self._run(project.name, ['up', '-d', '--remove-orphans',

@@ -92,10 +92,7 @@ def load(config, field='config'):
             'give services at the top level (v1) or under services: '
             '(v2/v3)')])
     problems = errors.Problems()
-    for key in config:
-        if not isinstance(key, str):
-            problems.add(field, 'has a key %r that is not a string' % (key,),
-                         'quote it in the YAML')
+    _check_keys(config, field, problems)
     problems.raise_if_any()
     if _is_v2_layout(config):
         compose = {k: v for k, v in config.items() if k != 'version'}
@@ -106,6 +103,22 @@ def load(config, field='config'):
     compose['services'] = {name: _normalise(service) for name, service
                            in compose['services'].items()}
     return compose
+
+
+def _check_keys(value, field, problems):
+    """YAML reads unquoted keys such as on/off/no/yes as booleans; compose
+    needs strings everywhere."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                problems.add(field, 'has the key %r, which is not a string'
+                             % (key,), 'quote the key in the YAML (on, off,'
+                             ' yes, no and numbers are read as values)')
+                continue
+            _check_keys(item, '%s.%s' % (field, key), problems)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_keys(item, '%s[%d]' % (field, index), problems)
 
 
 def _is_v2_layout(config):

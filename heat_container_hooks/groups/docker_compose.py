@@ -32,8 +32,17 @@ class DockerComposeGroup(groups.Group):
                 name=name, compose=None, variables=tuple(
                     (n, v) for n, v in inputs.public()
                     if n != compose_format.ENV_FILES_INPUT))
-        compose = compose_format.load(deployment.config)
-        project = compose_format.plan(deployment, compose, inputs)
+        problems = errors.Problems()
+        compose = project = None
+        try:
+            compose = compose_format.load(deployment.config)
+        except errors.InvalidDeployment as exc:
+            problems.extend(exc.problems)
+        try:
+            project = compose_format.plan(deployment, compose, inputs)
+        except errors.InvalidDeployment as exc:
+            problems.extend(exc.problems)
+        problems.raise_if_any()
         is_secret = functools.partial(
             environment.is_secret_name, secret_inputs=conf.secret_inputs,
             patterns=conf.secret_input_patterns)

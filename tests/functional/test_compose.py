@@ -1,0 +1,269 @@
+"""The docker-compose hook on the real engine, on Compose v2 and on
+Debian's docker-compose v1, run as 55-heat-config runs it."""
+
+import json
+import os
+import subprocess
+
+from tests.functional import base
+from tests.functional import upstream
+
+# A service that stops promptly on SIGTERM.
+SERVICE = ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 0.2; done"]
+GROUP = 'docker-compose'
+
+
+class ComposeTestMixin:
+    """Tests that run on each Compose version."""
+
+    group = GROUP
+    compose_version = None
+
+    def write_conf(self, **extra):
+        super().write_conf(**extra)
+        with open(self.conf_file, 'a') as handle:
+            handle.write('[compose]\nversion = %s\n' % self.compose_version)
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(self.remove_test_networks)
+
+    def remove_test_networks(self):
+        self.remove_test_containers()
+        for network in self.client.networks.list():
+            if network.name.startswith(self.prefix):
+                network.remove()
+
+    def service(self, **extra):
+        return dict({'image': self.image, 'command': SERVICE}, **extra)
+
+    def compose_item(self, config, **kwargs):
+        kwargs.setdefault('name', self.prefix)
+        return self.item(config, **kwargs)
+
+    def containers(self):
+        """{service: container} of this test's stack."""
+        return {c.labels['com.docker.compose.service']: c
+                for c in self.stack_containers()}
+
+    def project_dirs(self):
+        if not os.path.isdir(self.work_dir):
+            return []
+        return os.listdir(self.work_dir)
+
+    def read_project_file(self, name):
+        (project,) = self.project_dirs()
+        path = os.path.join(self.work_dir, project, name)
+        self.assertEqual(0o600, os.stat(path).st_mode & 0o777)
+        with open(path) as handle:
+            return handle.read()
+
+    def test_create_rerun_update_delete(self):
+        # v3 layout, as a string; inputs reach ${VAR}; env_files as the
+        # dispatcher's Python repr.
+        config = {'version': '3.8', 'services': {
+            'web': self.service(environment={'GREETING': '${GREETING}'}),
+            'worker': self.service(env_file=['app.env'])}}
+        env_files = [{'file_name': 'app.env',
+                      'content': 'LONGVALUE=abcdef\nMODE=one\n'}]
+        inputs = [('GREETING', 'hello $ world'),
+                  ('env_files', repr(env_files))]
+        created = self.run_hook(self.compose_item(
+            json.dumps(config), inputs=inputs, config_id='one',
+            outputs=['containers', 'web_id']))
+        self.assertEqual(0, created.code, created.error)
+        before = self.containers()
+        self.assertEqual({'web', 'worker'}, set(before))
+        self.assertEqual(before['web'].id, created.reply['web_id'])
+        self.assertEqual('running',
+                         created.reply['containers']['worker']['state'])
+        self.assertIn('created web', created.stdout)
+        self.assertIn('GREETING=hello $ world',
+                      before['web'].attrs['Config']['Env'])
+        self.assertIn('MODE=one', before['worker'].attrs['Config']['Env'])
+        self.assertIn('up -d --remove-orphans', created.error)
+
+        # The same deployment again (Heat's new config id): nothing
+        # restarts.
+        again = self.run_hook(self.compose_item(
+            json.dumps(config), inputs=inputs, config_id='two'))
+        self.assertEqual(0, again.code, again.error)
+        self.assertEqual({k: (c.id, c.attrs['State']['StartedAt'])
+                          for k, c in before.items()},
+                         {k: (c.id, c.attrs['State']['StartedAt'])
+                          for k, c in self.containers().items()})
+        self.assertIn('kept web', again.stdout)
+
+        # UPDATE of one service; the env file, now shorter and given as
+        # JSON, is rewritten with no residue.
+        env_files = [{'file_name': 'app.env', 'content': 'B=1'}]
+        inputs[1] = ('env_files', json.dumps(env_files))
+        updated = self.run_hook(self.compose_item(
+            json.dumps(config), inputs=inputs, config_id='three'))
+        self.assertEqual(0, updated.code, updated.error)
+        after = self.containers()
+        self.assertEqual(before['web'].id, after['web'].id)
+        self.assertNotEqual(before['worker'].id, after['worker'].id)
+        self.assertIn('replaced worker', updated.stdout)
+        self.assertEqual('B=1\n', self.read_project_file('app.env'))
+        env = after['worker'].attrs['Config']['Env']
+        self.assertIn('B=1', env)
+        self.assertFalse([e for e in env if e.startswith('LONGVALUE')])
+
+        deleted = self.run_hook(self.compose_item(
+            {}, inputs=inputs, action='DELETE', config_id='four'))
+        self.assertEqual(0, deleted.code, deleted.error)
+        self.assertEqual([], self.stack_containers())
+        self.assertEqual([], [n for n in self.client.networks.list()
+                              if n.name.startswith(self.prefix)])
+        self.assertEqual([], self.project_dirs())
+
+    def test_v1_layout_string_with_booleans_and_nulls(self):
+        text = '\n'.join([
+            'app:',
+            '  image: %s' % self.image,
+            '  command: %s' % json.dumps(SERVICE),
+            '  privileged: false',
+            '  tty: false',
+            '  net: none',
+            '  environment:',
+            '    FLAG: true',
+            '    SWITCH: no',
+            '    EMPTY: null',
+            '    FROM_FILE: ${FROM_INPUT}',
+            '  env_file: conf/app.env',
+        ])
+        env_files = [{'file_name': 'conf/app.env', 'content': 'K=v\n'}]
+        result = self.run_hook(self.compose_item(
+            text, inputs=[('env_files', env_files), ('FROM_INPUT', '7')]))
+        self.assertEqual(0, result.code, result.error)
+        app = self.containers()['app'].attrs
+        self.assertEqual('none', app['HostConfig']['NetworkMode'])
+        env = app['Config']['Env']
+        for expected in ('FLAG=true', 'SWITCH=false', 'K=v', 'FROM_FILE=7'):
+            self.assertIn(expected, env)
+        self.assertFalse([e for e in env if e.startswith('EMPTY=')])
+
+    def test_healthcheck_gated_dependency_and_oneshot(self):
+        ready = ('sh', '-c', 'sleep 1; touch /ready; '
+                 "trap 'exit 0' TERM; while true; do sleep 0.2; done")
+        config = {'services': {
+            'init': {'image': self.image, 'command': ['sh', '-c', 'exit 2'],
+                     'restart': 'no',
+                     'labels': {'heat_container_hooks.oneshot': 'true',
+                                'heat_container_hooks.exit_codes': '0,2'}},
+            'db': {'image': self.image, 'command': list(ready),
+                   'healthcheck': {'test': ['CMD', 'test', '-f',
+                                            '/ready'],
+                                   'interval': '500ms', 'retries': 30}},
+            'web': self.service(depends_on={
+                'db': {'condition': 'service_healthy'}})}}
+        result = self.run_hook(self.compose_item(
+            config, outputs=['containers']))
+        self.assertEqual(0, result.code, result.error)
+        out = result.reply['containers']
+        self.assertEqual('healthy', out['db']['health'])
+        self.assertEqual(2, out['init']['exit_code'])
+        self.assertEqual('running', out['web']['state'])
+        db = self.containers()['db'].attrs
+        web = self.containers()['web'].attrs
+        # web was started only once db's healthcheck had passed.
+        first_ok = min(e['End'] for e in db['State']['Health']['Log']
+                       if e['ExitCode'] == 0)
+        self.assertGreater(web['State']['StartedAt'][:26], first_ok[:26])
+
+    def test_failing_service_fails_the_deployment(self):
+        config = {'services': {
+            'ok': self.service(),
+            'bad': {'image': self.image,
+                    'command': ['sh', '-c', 'echo broken >&2; exit 3']}}}
+        result = self.run_hook(self.compose_item(
+            config, outputs=['containers']))
+        self.assertEqual(3, result.code, result.error)
+        self.assertEqual(3, result.status)
+        self.assertIn('bad exited with code 3', result.error.split('\n')[0])
+        self.assertIn('broken', result.error)
+        self.assertIn('FAILED', result.stdout)
+
+
+class ComposeV2Test(ComposeTestMixin, base.FunctionalTest):
+    compose_version = 'v2'
+
+    def test_path_traversal_rejected_nothing_written(self):
+        config = {'services': {'web': self.service(
+            env_file=['../outside.env'],
+            volumes=['../../etc:/host'])}}
+        env_files = [{'file_name': '../../x.env', 'content': 'A=1'},
+                     {'file_name': '/etc/evil.env', 'content': 'A=1'},
+                     {'file_name': '.env', 'content': 'A=1'}]
+        result = self.run_hook(self.compose_item(
+            config, name='../evil', inputs=[('env_files', env_files)]))
+        self.assertEqual(2, result.code)
+        for field in ('name:', 'inputs.env_files[0].file_name',
+                      'inputs.env_files[1].file_name',
+                      'inputs.env_files[2].file_name',
+                      'config.services.web.env_file[0]',
+                      'config.services.web.volumes[0]'):
+            self.assertIn(field, result.error)
+        self.assertFalse(os.path.exists(self.work_dir))
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, 'x.env')))
+        self.assertEqual([], self.stack_containers())
+
+    def test_suspend_resume_and_cleanup_of_gone_deployments(self):
+        config = {'services': {'web': self.service()}}
+        self.assertEqual(0, self.run_hook(self.compose_item(config)).code)
+        suspended = self.run_hook(self.compose_item(
+            config, action='SUSPEND'))
+        self.assertEqual(0, suspended.code, suspended.error)
+        self.assertEqual('exited', self.containers()['web'].status)
+        resumed = self.run_hook(self.compose_item(config, action='RESUME'))
+        self.assertEqual(0, resumed.code, resumed.error)
+        self.assertEqual('running', self.containers()['web'].status)
+
+        # Still listed: kept. Gone from the list: down, files removed.
+        listed = os.path.join(self.tmp, 'heat-config')
+        with open(listed, 'w') as handle:
+            json.dump([self.compose_item(config)], handle)
+        self.cleanup_with(listed)
+        self.assertEqual(1, len(self.stack_containers()))
+        with open(listed, 'w') as handle:
+            json.dump([], handle)
+        self.cleanup_with(listed)
+        self.assertEqual([], self.stack_containers())
+        self.assertEqual([], self.project_dirs())
+
+    def cleanup_with(self, listed):
+        script = self.hook_command()[0].replace(
+            'heat-config-docker-compose', 'heat-config-cleanup')
+        proc = subprocess.run(
+            [script, '--group', GROUP, '--heat-config', listed,
+             '--config-file', self.conf_file], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, timeout=120)
+        self.assertEqual(0, proc.returncode, proc.stderr[-2000:])
+
+    def test_through_upstream_dispatcher(self):
+        dispatcher = upstream.Dispatcher(
+            os.path.join(self.tmp, 'agent'),
+            {GROUP: self.hook_command()[0]},
+            env={'HEAT_CONTAINER_HOOKS_CONFIG': self.conf_file})
+        env_files = [{'file_name': 'a.env', 'content': 'A=from-file'}]
+        item = self.compose_item(
+            'services:\n  web:\n    image: %s\n    command: %s\n'
+            '    env_file: a.env\n' % (self.image, json.dumps(SERVICE)),
+            outputs=['containers'])
+        # The dispatcher turns this list into its Python repr.
+        item['inputs'].append({'name': 'env_files', 'type': 'String',
+                               'value': env_files})
+        proc = dispatcher.run([item])
+        self.assertEqual(0, proc.returncode, proc.stderr[-3000:])
+        (signal,) = dispatcher.signals()
+        self.assertEqual(0, signal['deploy_status_code'],
+                         signal['deploy_stderr'])
+        web = self.containers()['web']
+        self.assertEqual(web.id, signal['containers']['web']['id'])
+        self.assertIn('A=from-file', web.attrs['Config']['Env'])
+        self.assertNotIn('DEBUG', signal['deploy_stderr'])
+
+
+class ComposeV1Test(ComposeTestMixin, base.FunctionalTest):
+    compose_version = 'v1'
