@@ -230,3 +230,16 @@ def _logs_suffix(api, ident):
     if not tail:
         return ''
     return '; its last log lines: ' + ' | '.join(tail.splitlines()[-5:])
+
+
+def remove(api, ident):
+    """Force-remove a container with its anonymous volumes; one that is
+    already gone (or being removed) counts as removed."""
+    import docker.errors
+    try:
+        api.remove_container(ident, v=True, force=True)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        if 'already in progress' not in str(exc):
+            raise
