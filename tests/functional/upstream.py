@@ -103,3 +103,139 @@ class Dispatcher:
             with open(os.path.join(self.signals_dir, name)) as handle:
                 found.append(json.load(handle)['signal'])
         return found
+
+
+def notify_path():
+    """heat-agents' real heat-config-notify script."""
+    return os.path.join(heat_agents_dir(), 'heat-config', 'bin',
+                        'heat-config-notify')
+
+
+class Recorder:
+    """A loopback HTTP server that records every request it is sent (the
+    CFN / TempURL signal endpoint of a test). ``status`` is the answer."""
+
+    def __init__(self, status=200):
+        import http.server
+        import threading
+        self.requests = []
+        self.status = status
+        recorder = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _record(self):
+                length = int(self.headers.get('Content-Length') or 0)
+                body = self.rfile.read(length)
+                try:
+                    data = json.loads(body.decode('utf-8'))
+                except ValueError:
+                    data = None
+                recorder.requests.append(
+                    {'method': self.command, 'path': self.path,
+                     'size': len(body), 'data': data,
+                     'content_type': self.headers.get('Content-Type')})
+                self.send_response(recorder.status)
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+
+            do_POST = do_PUT = _record
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                                      Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    def url(self, path):
+        return 'http://127.0.0.1:%d/%s' % (self.server.server_port,
+                                           path.lstrip('/'))
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def signal_inputs(transport, url=None):
+    """The deploy_signal_* inputs Heat adds for a transport."""
+    inputs = [{'name': 'deploy_signal_transport', 'value': transport}]
+    if transport == 'CFN_SIGNAL':
+        inputs += [{'name': 'deploy_signal_id', 'value': url},
+                   {'name': 'deploy_signal_verb', 'value': 'POST'}]
+    elif transport == 'TEMP_URL_SIGNAL':
+        inputs += [{'name': 'deploy_signal_id', 'value': url},
+                   {'name': 'deploy_signal_verb', 'value': 'PUT'}]
+    return inputs
+
+
+ORC_APPLY_CONFIG = '''#!/bin/sh
+exec %s --templates %s --output %s
+'''
+
+
+class Chain:
+    """The whole upstream chain in a temp dir: os-collect-config (local
+    collector) -> os-refresh-config -> os-apply-config (heat-agents'
+    heat-config template) -> 55-heat-config -> the hooks in ``hooks_dir``
+    -> the real heat-config-notify. Scripts are put into
+    ``configure_dir`` (our cleanup step is installed there by the test)."""
+
+    def __init__(self, base):
+        import shutil
+        self.base = base
+        self.local_dir = os.path.join(base, 'local')
+        self.hooks_dir = os.path.join(base, 'hooks')
+        self.orc_dir = os.path.join(base, 'orc')
+        self.configure_dir = os.path.join(self.orc_dir, 'configure.d')
+        self.root = os.path.join(base, 'root')
+        self.deployed_dir = os.path.join(base, 'deployed')
+        self.cache_dir = os.path.join(base, 'occ-cache')
+        templates = os.path.join(base, 'templates')
+        for path in (self.local_dir, self.hooks_dir, self.configure_dir,
+                     self.root, self.deployed_dir, self.cache_dir):
+            os.makedirs(path, exist_ok=True)
+        source = os.path.join(heat_agents_dir(), 'heat-config',
+                              'os-apply-config', 'var')
+        shutil.copytree(source, os.path.join(templates, 'var'))
+        shutil.copy(dispatcher_path(), self.configure_dir)
+        apply_config = os.path.join(self.configure_dir, '20-os-apply-config')
+        with open(apply_config, 'w') as handle:
+            handle.write(ORC_APPLY_CONFIG % (
+                _script('os-apply-config'), templates, self.root))
+        os.chmod(apply_config, 0o755)
+        self.occ_conf = os.path.join(base, 'os-collect-config.conf')
+        open(self.occ_conf, 'w').close()
+        self.heat_config = os.path.join(self.root, 'var', 'run',
+                                        'heat-config', 'heat-config')
+        # The chain only runs in the C locale (the local collector).
+        self.env = dict(os.environ, LC_ALL='C', LANG='C',
+                        OS_REFRESH_CONFIG_BASE_DIR=self.orc_dir,
+                        HEAT_CONFIG_HOOKS=self.hooks_dir,
+                        HEAT_CONFIG_DEPLOYED=self.deployed_dir,
+                        HEAT_CONFIG_DEPLOYED_OLD=self.deployed_dir,
+                        HEAT_SHELL_CONFIG=self.heat_config,
+                        HEAT_CONFIG_NOTIFY=notify_path())
+        self.env['PATH'] = os.pathsep.join(
+            [os.path.dirname(sys.executable), self.env.get('PATH', '')])
+
+    def run(self, items, timeout=300):
+        """Publish ``items`` as the server's deployments metadata and run
+        the chain once."""
+        with open(os.path.join(self.local_dir, 'heat.json'), 'w') as handle:
+            json.dump({'deployments': items}, handle)
+        command = '%s --lockfile %s' % (
+            _script('os-refresh-config'), os.path.join(self.base, 'orc.lock'))
+        return subprocess.run(
+            [_script('os-collect-config'), '--config-file', self.occ_conf,
+             '--cachedir', self.cache_dir, '--local-path', self.local_dir,
+             '--command', command, '--force', 'local'],
+            env=self.env, timeout=timeout, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT)
+
+
+def _script(name):
+    import shutil
+    beside = os.path.join(os.path.dirname(sys.executable), name)
+    return beside if os.path.exists(beside) else shutil.which(name)
