@@ -75,12 +75,45 @@ def run(group_name, text, conf):
                 'the hook\'s log; run with log_level=DEBUG for details)'
                 % (group_name, type(exc).__name__, exc))
         if failure is not None:
+            failure = _bounded(failure, redactor.text)
             LOG.error('%s', failure)
             reply = reply_mod.failure(failure)
         elif reply['deploy_status_code']:
             LOG.error('%s', reply['deploy_stderr'].split('\n', 1)[0])
         reply = redactor.data(reply)
     return reply, reply_mod.exit_status(reply['deploy_status_code'])
+
+
+# A failure reply is read by a person in Heat's events and must stay far
+# below heat-config-notify's 950,000 byte limit, whatever the input echoed.
+MAX_MESSAGE = 1000
+MAX_PROBLEMS = 50
+
+
+def _clip(text, mask=str):
+    # Masked first: a cut must not leave the start of a secret behind.
+    text = mask(str(text))
+    if len(text) <= MAX_MESSAGE:
+        return text
+    return '%s... (%d characters cut)' % (
+        text[:MAX_MESSAGE], len(text) - MAX_MESSAGE)
+
+
+def _bounded(failure, mask):
+    """The failure with every message, field and fix of a bounded size."""
+    if isinstance(failure, errors.InvalidDeployment):
+        problems = [errors.Problem(_clip(p.field, mask),
+                                   _clip(p.message, mask), _clip(p.fix, mask))
+                    for p in failure.problems[:MAX_PROBLEMS]]
+        dropped = len(failure.problems) - len(problems)
+        if dropped:
+            problems.append(errors.Problem(
+                'config', '%d more problems not shown' % dropped))
+        return errors.InvalidDeployment(problems)
+    message = str(failure)
+    if len(message) <= MAX_MESSAGE * 2:
+        return failure
+    return errors.HookError(_clip(message, mask), status=failure.status)
 
 
 def _run(group_name, text, conf, redactor):

@@ -54,6 +54,13 @@ class RedactingFilter(logging.Filter):
         masked = self.redactor.text(message)
         if masked != message:
             record.msg, record.args = masked, ()
+        if record.exc_info or record.exc_text:
+            # A traceback ends with the exception's message, which may
+            # quote a secret: format it here, masked, for every handler.
+            text = record.exc_text or logging.Formatter().formatException(
+                record.exc_info)
+            record.exc_text = self.redactor.text(text)
+            record.exc_info = None
         return True
 
 
@@ -68,8 +75,25 @@ class redacted_logs:
         self.handlers = list(logging.getLogger().handlers)
         for handler in self.handlers:
             handler.addFilter(self.filter)
+            # The formatter adds text of its own after the filters ran
+            # (oslo.log appends the active exception's message to WARNING
+            # and ERROR lines): mask the formatted line too.
+            handler.format = self._masking(handler.format)
         return self
+
+    def _masking(self, format_record):
+        def format(record):
+            return self.filter.redactor.text(format_record(record))
+        format.unmasked = format_record
+        return format
 
     def __exit__(self, *exc):
         for handler in self.handlers:
             handler.removeFilter(self.filter)
+            unmasked = getattr(handler.format, 'unmasked', None)
+            if unmasked is None:
+                continue
+            if getattr(unmasked, '__self__', None) is handler:
+                del handler.format      # the class's own method again
+            else:
+                handler.format = unmasked

@@ -76,6 +76,17 @@ def text(value):
     raise Invalid('is a %s, not a string' % json_type(value))
 
 
+def image_reference(value):
+    """An image reference (repo/name:tag, name@digest): one word that no
+    tool can take for an option."""
+    ref = text(value)
+    if not ref or ref.startswith('-') or any(
+            c.isspace() or ord(c) < 32 or c == '\x7f' for c in ref):
+        raise Invalid('is %r, not an image reference like repo/name:tag'
+                      % (ref if len(ref) <= 100 else ref[:100] + '...',))
+    return ref
+
+
 def text_list(value, split_string=False):
     """A list of strings; a single string becomes one item (or, with
     split_string, is split with shell rules)."""

@@ -162,7 +162,7 @@ def _net(value):
 
 READERS = {
     'action': None,            # read first, below
-    'image': _simple('image', values.text),
+    'image': _simple('image', values.image_reference),
     'command': _simple('command', values.command),
     'start_order': _simple('start_order', values.integer),
     'detach': _simple('detach', values.boolean),
