@@ -271,11 +271,12 @@ class AtomicEngine:
     # -- observing ---------------------------------------------------------
 
     def records(self, owner=None):
-        filters = ['%s=1' % RECORD,
-                   '%s=%s' % (labels_mod.MANAGED_BY,
-                              self.settings.managed_by)]
+        managed_by = self.settings.managed_by
+        filters = ['%s=1' % RECORD]
         if owner is not None:
+            managed_by = owner.managed_by
             filters.append('%s=%s' % (labels_mod.OWNER, owner.key))
+        filters.append('%s=%s' % (labels_mod.MANAGED_BY, managed_by))
         return dockerapi.observe(self.api, filters)
 
     def _inspect(self, ident):

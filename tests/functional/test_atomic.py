@@ -11,7 +11,13 @@ import shutil
 import subprocess
 
 import docker
+from oslo_config import cfg
 
+from heat_container_hooks import conf as conf_mod
+from heat_container_hooks import deployment as deployment_mod
+from heat_container_hooks.engines import atomic as atomic_engine
+from heat_container_hooks import errors
+from heat_container_hooks import spec as spec_mod
 from tests.functional import base
 
 TRICKY = 'two  words; touch /tmp/hch-pwned $(id) `id` "q" \'s\' | & > <'
@@ -168,6 +174,72 @@ class AtomicDockerTest(AtomicTestBase):
         self.assertEqual(0, delete.code, delete.error)
         self.assertIsNone(self.container(self.name('svc')))
         self.assertEqual([], self.stack_containers())
+
+    def test_default_name_suspend_resume_and_cleanup(self):
+        # base gives each test a managed_by of its own, so cleanup of an
+        # empty list only sees this test's deployments.
+        image = self.build('v1', {'RUN': RUN, 'UNINSTALL': UNINSTALL})
+        config = {'command': 'run', 'image': image}
+        # No name: upstream's default, the deployment's (first) id.
+        name = self.name('cfg1')
+        created = self.run_hook(self.item(config, config_id=name))
+        self.assertEqual(0, created.code, created.error)
+        first = self.container(name)
+        self.assertEqual('running', first.status)
+        # Heat's UPDATE brings a new id; the name (and container) stay.
+        update = self.run_hook(self.item(config, config_id=self.name('cfg2'),
+                                         action='UPDATE'))
+        self.assertEqual(0, update.code, update.error)
+        self.assertIn('kept %s' % name, update.stdout)
+        suspend = self.run_hook(self.item(config, action='SUSPEND'))
+        self.assertEqual(0, suspend.code, suspend.error)
+        self.assertEqual('exited', self.container(name).status)
+        resume = self.run_hook(self.item(config, action='RESUME'))
+        self.assertEqual(0, resume.code, resume.error)
+        self.assertEqual('running', self.container(name).status)
+        self.assertEqual(first.id, self.container(name).id)
+
+        listing = os.path.join(self.tmp, 'heat-config')
+        with open(listing, 'w') as handle:
+            handle.write('[]')
+        subprocess.run(['heat-config-cleanup', '--group', 'atomic',
+                        '--heat-config', listing, '--config-file',
+                        self.conf_file], check=True, timeout=120,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.assertEqual('v1', self.marker(name, 'uninstall'))
+        self.assertEqual([], self.client.containers.list(
+            all=True, filters={'name': self.prefix}))
+
+    def test_container_specs_through_the_label_protocol(self):
+        image = self.build('spec', {'RUN': RUN})
+        conf = cfg.ConfigOpts()
+        conf_mod.register_opts(conf)
+        conf(['--config-file', self.conf_file])
+        settings = conf_mod.settings_for(conf, 'container', {})
+        owner = deployment_mod.Owner(settings.managed_by,
+                                     'spec:%s' % self.prefix, self.stack,
+                                     'res')
+        name = self.name('spec')
+        spec = spec_mod.ContainerSpec(name=name, image=image,
+                                      environment=(('MSG', TRICKY),))
+        result = atomic_engine.converge_specs([spec], owner, 'c1', settings,
+                                              conf, 'CREATE')
+        self.assertIsNone(result.error, result.log)
+        self.assertEqual('running', self.container(name).status)
+        self.assertEqual(TRICKY, self.marker(name, 'run'))
+
+        bad = spec_mod.replace(spec, volumes=('/x:/y',))
+        exc = self.assertRaises(errors.InvalidDeployment,
+                                atomic_engine.converge_specs, [bad], owner,
+                                'c2', settings, conf, 'UPDATE')
+        self.assertIn('config.%s.volumes' % name, str(exc))
+        self.assertIn('native runner', str(exc))
+
+        gone = atomic_engine.converge_specs([], owner, 'c3', settings, conf,
+                                            'DELETE')
+        self.assertIsNone(gone.error)
+        self.assertIsNone(self.container(name), [
+            r.summary() for r in gone.results])
 
     def test_invalid_config_names_every_problem(self):
         result = self.run_hook(self.item({'command': 'explode',
