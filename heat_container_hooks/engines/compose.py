@@ -183,6 +183,18 @@ def write_files(directory, root, files):
             raise
 
 
+def remove_stale_files(directory, previous, files):
+    """Remove the env files an earlier run wrote that the deployment no
+    longer lists (they may hold secrets)."""
+    keep = {f.path for f in files}
+    for path in previous if isinstance(previous, list) else ():
+        if path in keep or compose_format.relative_path_problem(path):
+            continue
+        target = os.path.join(directory, path)
+        if os.path.isfile(target) and not os.path.islink(target):
+            os.unlink(target)
+
+
 def read_marker(directory):
     try:
         with open(os.path.join(directory, compose_format.MARKER_FILE),
@@ -302,8 +314,10 @@ class ComposeEngine:
         try:
             os.makedirs(root, 0o755, exist_ok=True)
             _safe_dir(directory, root)
-            write_files(directory, root,
-                        compose_format.render(project, owner))
+            old = read_marker(directory) or {}
+            files = compose_format.render(project, owner)
+            write_files(directory, root, files)
+            remove_stale_files(directory, old.get('files'), files)
         except OSError as exc:
             raise errors.HookError(
                 'cannot write the project in %s: %s (fix: make working_dir '
@@ -327,6 +341,12 @@ class ComposeEngine:
                 self._wait(container, item)
                 if act != Act.KEEP.value and item.state == 'running':
                     started.append(item)
+        current = {r.name for r in result.results}
+        for name, ident in sorted(before.items()):
+            if name not in current:
+                result.results.append(outcome_mod.ContainerResult(
+                    name, Act.REMOVE.value, id=ident, state='removed',
+                    reason='service no longer in the config'))
         missing = [s for s in project.services
                    if not any(_service(r.name) == s for r in result.results)]
         for name in missing:

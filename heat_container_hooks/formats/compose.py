@@ -373,7 +373,8 @@ def dotenv_line(name, value, field):
     return "%s='%s'\n" % (name, value)
 
 
-def plan(deployment, compose, inputs, extra_files=(), field='inputs'):
+def plan(deployment, compose, inputs, extra_files=(), field='inputs',
+         read_env_files=True):
     """The Project for a deployment: name, compose mapping, env files and
     the interpolation variables (secrets via the 0600 .env file)."""
     problems = errors.Problems()
@@ -383,13 +384,14 @@ def plan(deployment, compose, inputs, extra_files=(), field='inputs'):
     except errors.InvalidDeployment as exc:
         problems.extend(exc.problems)
     try:
-        files = env_files(deployment.input_value(ENV_FILES_INPUT))
+        files = env_files(deployment.input_value(ENV_FILES_INPUT)) \
+            if read_env_files else ()
     except errors.InvalidDeployment as exc:
         problems.extend(exc.problems)
     public = tuple((n, v) for n, v in inputs.public()
-                   if n != ENV_FILES_INPUT)
+                   if n != ENV_FILES_INPUT) if inputs else ()
     secrets = tuple((n, v) for n, v in inputs.secrets()
-                    if n != ENV_FILES_INPUT)
+                    if n != ENV_FILES_INPUT) if inputs else ()
     for var, value in secrets:
         try:
             dotenv_line(var, value, '%s.%s' % (field, var))
@@ -426,7 +428,9 @@ def render(project, owner):
     dotenv = ''.join(dotenv_line(n, v, n) for n, v in project.secrets)
     marker = json.dumps({'project': project.name,
                          'managed_by': owner.managed_by,
-                         'owner': owner.key}, sort_keys=True) + '\n'
+                         'owner': owner.key,
+                         'files': sorted(f.path for f in project.files)},
+                        sort_keys=True) + '\n'
     return (ProjectFile(COMPOSE_FILE, text), ProjectFile(INPUTS_ENV_FILE,
                                                          dotenv),
             ProjectFile(MARKER_FILE, marker)) + tuple(project.files)
@@ -584,3 +588,24 @@ def secret_env_files(specs):
             files.append(ProjectFile(secret_env_file_name(spec.name),
                                      ''.join(lines)))
     return tuple(files)
+
+
+def spec_problems(specs, field='config'):
+    """The Problems that keep ContainerSpecs from running on compose."""
+    try:
+        render_specs(specs, field)
+    except errors.InvalidDeployment as exc:
+        return list(exc.problems)
+    return []
+
+
+def plan_specs(deployment, specs):
+    """The Project for ContainerSpecs (the neutral group's compose tool):
+    values are rendered literally (no interpolation), secrets go through
+    0600 env files; no specs gives a project to bring down."""
+    compose = render_specs(specs) if specs else None
+    return dataclasses.replace(
+        plan(deployment, compose, None, secret_env_files(specs),
+             read_env_files=False),
+        secret_values=tuple(v for s in specs for n, v in s.environment
+                            if n in s.secret_env and v is not None))

@@ -1,0 +1,315 @@
+"""The compose format: reading both layouts, the project name, env files,
+what the hook writes, and ContainerSpecs rendered for compose."""
+
+import json
+
+import testtools
+import yaml
+
+from heat_container_hooks import deployment as deployment_mod
+from heat_container_hooks import environment
+from heat_container_hooks import errors
+from heat_container_hooks.formats import compose
+from heat_container_hooks import spec as spec_mod
+
+
+def make_deployment(name='web-app', stack='s/1', resource='r', inputs=(),
+                    config=None):
+    items = [{'name': n, 'value': v} for n, v in inputs]
+    items += [{'name': 'deploy_stack_id', 'value': stack},
+              {'name': 'deploy_resource_name', 'value': resource}]
+    return deployment_mod.from_dict({'id': 'x', 'name': name,
+                                     'group': 'docker-compose',
+                                     'config': config, 'inputs': items})
+
+
+def problem_fields(exc):
+    return [p.field for p in exc.problems]
+
+
+class LoadTest(testtools.TestCase):
+
+    def test_v1_layout_becomes_services(self):
+        loaded = compose.load({'web': {'image': 'i', 'net': 'host',
+                                       'log_driver': 'syslog'}})
+        self.assertEqual({'services': {'web': {
+            'image': 'i', 'network_mode': 'host',
+            'logging': {'driver': 'syslog'}}}}, loaded)
+
+    def test_v3_layout_drops_version_keeps_the_rest(self):
+        loaded = compose.load({'version': '3.8', 'services': {
+            'db': {'image': 'i'}}, 'volumes': {'data': None}})
+        self.assertEqual({'services': {'db': {'image': 'i'}},
+                          'volumes': {'data': None}}, loaded)
+
+    def test_services_key_without_version(self):
+        loaded = compose.load({'services': {'a': {'image': 'i'}}})
+        self.assertEqual(['a'], list(loaded['services']))
+
+    def test_v1_service_named_services(self):
+        loaded = compose.load({'services': {'image': 'i'}})
+        self.assertEqual({'services': {'services': {'image': 'i'}}},
+                         loaded)
+
+    def test_yaml_string_with_booleans_and_nulls(self):
+        text = ('version: "2"\nservices:\n  a:\n    image: i\n'
+                '    privileged: true\n    tty: false\n'
+                '    environment: {ON_: yes, OFF_: false, EMPTY: null}\n'
+                '    labels: {x: true}\n')
+        service = compose.load(text)['services']['a']
+        self.assertIs(True, service['privileged'])
+        self.assertEqual({'ON_': 'true', 'OFF_': 'false', 'EMPTY': None},
+                         service['environment'])
+        self.assertEqual({'x': 'true'}, service['labels'])
+
+    def test_json_string(self):
+        text = json.dumps({'services': {'a': {'image': 'i'}}})
+        self.assertEqual({'a': {'image': 'i'}},
+                         compose.load(text)['services'])
+
+    def test_empty_configs(self):
+        for empty in (None, '', '  \n', {}):
+            self.assertIsNone(compose.load(empty))
+
+    def test_boolean_keys_rejected_with_path(self):
+        exc = self.assertRaises(
+            errors.InvalidDeployment, compose.load,
+            'a:\n  image: i\n  environment:\n    off: 1\n')
+        self.assertEqual(['config.a.environment'], problem_fields(exc))
+        self.assertIn('quote', str(exc))
+
+    def test_every_problem_at_once(self):
+        exc = self.assertRaises(errors.InvalidDeployment, compose.load, {
+            'services': {
+                'no-image': {'command': 'x'},
+                'bad name!': {'image': 'i'},
+                'paths': {'image': 'i', 'env_file': ['/etc/x', 'ok.env',
+                                                     '../up.env'],
+                          'volumes': ['./data:/d', '../../etc:/e',
+                                      '/srv:/srv'],
+                          'extends': {'file': '/abs.yml'}},
+                'list': ['not', 'a', 'mapping']},
+            'bogus': 1})
+        self.assertEqual(sorted([
+            'config.bogus', 'config.services.no-image.image',
+            'config.services.bad name!',
+            'config.services.paths.env_file[0]',
+            'config.services.paths.env_file[2]',
+            'config.services.paths.volumes[1]',
+            'config.services.paths.extends.file',
+            'config.services.list']), sorted(problem_fields(exc)))
+
+    def test_not_a_mapping(self):
+        exc = self.assertRaises(errors.InvalidDeployment, compose.load,
+                                '- a\n- b\n')
+        self.assertEqual(['config'], problem_fields(exc))
+
+    def test_invalid_yaml(self):
+        exc = self.assertRaises(errors.InvalidDeployment, compose.load,
+                                'a: [b\n')
+        self.assertIn('not valid YAML', str(exc))
+
+
+class ProjectNameTest(testtools.TestCase):
+
+    def test_stable_across_updates_unique_per_owner(self):
+        first = compose.project_name(make_deployment())
+        update = deployment_mod.from_dict(dict(
+            id='new-id', name='web-app', group='docker-compose',
+            inputs=[{'name': 'deploy_stack_id', 'value': 's/1'},
+                    {'name': 'deploy_resource_name', 'value': 'r'}]))
+        self.assertEqual(first, compose.project_name(update))
+        other = compose.project_name(make_deployment(stack='s/2'))
+        self.assertNotEqual(first, other)
+        self.assertTrue(first.startswith('web-app-'))
+
+    def test_sanitised(self):
+        name = compose.project_name(make_deployment(name='My App.v2 (x)'))
+        self.assertRegex(name, r'^my-app-v2-x-[0-9a-f]{8}$')
+        name = compose.project_name(make_deployment(name='___'))
+        self.assertRegex(name, r'^deployment-[0-9a-f]{8}$')
+        long = compose.project_name(make_deployment(name='a' * 300))
+        self.assertLessEqual(len(long), compose.PROJECT_NAME_LENGTH + 9)
+
+    def test_odd_names_rejected(self):
+        for bad in ('../evil', '/abs', 'a/b', '..', '.', 'a\\b', 'x\ny'):
+            exc = self.assertRaises(errors.InvalidDeployment,
+                                    compose.project_name,
+                                    make_deployment(name=bad))
+            self.assertEqual(['name'], problem_fields(exc))
+
+
+class EnvFilesTest(testtools.TestCase):
+    files = [{'file_name': 'a.env', 'content': 'A=1'},
+             {'file_name': 'conf/b.env', 'content': 'B=2\n'},
+             {'file_name': 'empty.env', 'content': None}]
+    expected = (compose.ProjectFile('a.env', 'A=1\n'),
+                compose.ProjectFile('conf/b.env', 'B=2\n'),
+                compose.ProjectFile('empty.env', ''))
+
+    def test_three_encodings(self):
+        for value in (self.files, json.dumps(self.files), str(self.files)):
+            self.assertEqual(self.expected, compose.env_files(value))
+
+    def test_absent(self):
+        self.assertEqual((), compose.env_files(None))
+        self.assertEqual((), compose.env_files(''))
+
+    def test_bad_names_rejected(self):
+        bad = ['../../x.env', '/etc/x.env', 'a/../../b', '.env',
+               'docker-compose.yml', '.heat-container-hooks.json',
+               '.secrets/x', '-rf', 'a b', '', 'a//b', '~/x']
+        value = [{'file_name': n, 'content': ''} for n in bad]
+        value.append({'file_name': 'ok.env', 'content': 3})
+        value.append({'file_name': 'ok.env', 'content': ''})
+        value.append('nope')
+        exc = self.assertRaises(errors.InvalidDeployment,
+                                compose.env_files, value)
+        fields = problem_fields(exc)
+        self.assertEqual(['inputs.env_files[%d].file_name' % i
+                          for i in range(len(bad))]
+                         + ['inputs.env_files[%d].content' % len(bad),
+                            'inputs.env_files[%d].file_name' % (len(bad) + 1),
+                            'inputs.env_files[%d]' % (len(bad) + 2)],
+                         fields)
+
+    def test_not_a_list(self):
+        exc = self.assertRaises(errors.InvalidDeployment,
+                                compose.env_files, 'A=1')
+        self.assertEqual(['inputs.env_files'], problem_fields(exc))
+
+
+class PlanAndRenderTest(testtools.TestCase):
+
+    def project(self, inputs=(), secret_inputs=()):
+        deployment = make_deployment(inputs=inputs)
+        env = environment.from_inputs(deployment, secret_inputs,
+                                      ['*password*'])
+        return deployment, compose.plan(
+            deployment, compose.load({'web': {'image': 'i',
+                                              'labels': ['a=b']}}), env)
+
+    def test_inputs_split_public_and_secret_env_files_excluded(self):
+        _, project = self.project(inputs=[
+            ('GREETING', 'hi'), ('db_password', "p$w #x"),
+            ('env_files', [{'file_name': 'a.env', 'content': 'A=1'}]),
+            ('deploy_password', 'never')])
+        self.assertEqual((('GREETING', 'hi'),), project.variables)
+        self.assertEqual((('db_password', 'p$w #x'),), project.secrets)
+        self.assertEqual(('p$w #x',), project.secret_values)
+        self.assertEqual(('a.env',), tuple(f.path for f in project.files))
+
+    def test_secret_with_quote_rejected(self):
+        deployment = make_deployment(inputs=[('db_password', "it's")])
+        env = environment.from_inputs(deployment, (), ['*password*'])
+        exc = self.assertRaises(errors.InvalidDeployment, compose.plan,
+                                deployment, {'services': {}}, env)
+        self.assertEqual(['inputs.db_password'], problem_fields(exc))
+
+    def test_render_files(self):
+        deployment, project = self.project(inputs=[
+            ('db_password', 'sekret'), ('PUBLIC', 'visible')])
+        owner = deployment.owner('docker-compose')
+        files = {f.path: f for f in compose.render(project, owner)}
+        self.assertEqual({'docker-compose.yml', '.env',
+                          '.heat-container-hooks.json'}, set(files))
+        self.assertTrue(all(f.mode == 0o600 for f in files.values()))
+        written = yaml.safe_load(files['docker-compose.yml'].content)
+        labels = written['services']['web']['labels']
+        self.assertEqual('b', labels['a'])
+        self.assertEqual('docker-compose', labels['managed_by'])
+        self.assertEqual('s/1/r', labels['heat_container_hooks.owner'])
+        self.assertNotIn('config_id', labels)
+        self.assertEqual("db_password='sekret'\n", files['.env'].content)
+        for name in ('docker-compose.yml', '.heat-container-hooks.json'):
+            self.assertNotIn('sekret', files[name].content)
+            self.assertNotIn('visible', files[name].content)
+        marker = json.loads(files['.heat-container-hooks.json'].content)
+        self.assertEqual(project.name, marker['project'])
+
+    def test_render_is_stable(self):
+        deployment, project = self.project()
+        owner = deployment.owner('docker-compose')
+        self.assertEqual(compose.render(project, owner),
+                         compose.render(project, owner))
+
+    def test_service_wait(self):
+        self.assertEqual((False, (0,)), compose.service_wait({}))
+        self.assertEqual((True, (0, 3)), compose.service_wait({'labels': [
+            'heat_container_hooks.oneshot=true',
+            'heat_container_hooks.exit_codes=0,3']}))
+        exc = self.assertRaises(errors.InvalidDeployment, compose.load, {
+            'a': {'image': 'i', 'labels': {
+                'heat_container_hooks.exit_codes': 'zero'}}})
+        self.assertEqual(
+            ['config.services.a.labels.heat_container_hooks.exit_codes'],
+            problem_fields(exc))
+
+
+class RenderSpecsTest(testtools.TestCase):
+
+    def test_full_mapping(self):
+        db = spec_mod.ContainerSpec(
+            name='db', image='db:1', command=('run', '$HOME'),
+            environment=(('A', 'x$y'), ('PW', 'sekret'), ('N', None)),
+            secret_env=frozenset({'PW'}), network_mode='host',
+            ports=('8080:80',), user='1000', privileged=True,
+            restart='always', volumes=('/srv:/srv',),
+            healthcheck=spec_mod.Healthcheck(('CMD', 'true'), interval=1.5,
+                                             retries=3),
+            stop_grace_period=90, labels=(('k', 'v'),))
+        init = spec_mod.ContainerSpec(name='init', image='i', detach=False,
+                                      exit_codes=(0, 2), start_order=0)
+        web = spec_mod.ContainerSpec(name='web', image='w', start_order=1,
+                                     volumes_from=('db', 'other'))
+        rendered = compose.render_specs([db, init, web])
+        services = rendered['services']
+        self.assertEqual({
+            'image': 'db:1', 'command': ['run', '$$HOME'],
+            'environment': {'A': 'x$$y'},
+            'env_file': ['.secrets/db.env'], 'network_mode': 'host',
+            'ports': ['8080:80'], 'user': '1000', 'privileged': True,
+            'restart': 'always', 'volumes': ['/srv:/srv'],
+            'healthcheck': {'test': ['CMD', 'true'], 'interval': '1.5s',
+                            'retries': 3},
+            'stop_grace_period': '90s', 'labels': {'k': 'v'}},
+            services['db'])
+        self.assertEqual('no', services['init']['restart'])
+        self.assertEqual((True, (0, 2)),
+                         compose.service_wait(services['init']))
+        self.assertEqual({'db': {'condition': 'service_healthy'},
+                          'init': {'condition':
+                                   'service_completed_successfully'}},
+                         services['web']['depends_on'])
+        self.assertEqual(['db', 'container:other'],
+                         services['web']['volumes_from'])
+        self.assertNotIn('depends_on', services['db'])
+        (secret_file,) = compose.secret_env_files([db, init, web])
+        self.assertEqual(compose.ProjectFile('.secrets/db.env',
+                                             "PW='sekret'\n"), secret_file)
+        self.assertNotIn('sekret', json.dumps(rendered))
+        # What it renders is a valid compose mapping for the hook too.
+        self.assertEqual(rendered, compose.load(rendered))
+
+    def test_unsupported_fields_named(self):
+        specs = [spec_mod.ContainerSpec(name='a', image='i', uts_mode='host',
+                                        remove=True),
+                 spec_mod.ContainerSpec(name='b', action=spec_mod.EXEC,
+                                        command=('a', 'ls'))]
+        exc = self.assertRaises(errors.InvalidDeployment,
+                                compose.render_specs, specs)
+        self.assertEqual(['config.a.uts', 'config.a.remove',
+                          'config.b.action'], problem_fields(exc))
+        self.assertEqual(3, len(compose.spec_problems(specs)))
+
+    def test_plan_specs(self):
+        deployment = make_deployment()
+        spec = spec_mod.ContainerSpec(name='a', image='i',
+                                      environment=(('PW', 'sekret'),),
+                                      secret_env=frozenset({'PW'}))
+        project = compose.plan_specs(deployment, [spec])
+        self.assertEqual(('a',), project.services)
+        self.assertEqual(('.secrets/a.env',),
+                         tuple(f.path for f in project.files))
+        self.assertEqual(('sekret',), project.secret_values)
+        self.assertIsNone(compose.plan_specs(deployment, []).compose)
