@@ -42,6 +42,7 @@ R_IMAGE = 'heat_container_hooks.atomic.image'
 R_IMAGE_ID = 'heat_container_hooks.atomic.image_id'
 R_CONTAINER = 'heat_container_hooks.atomic.container_id'
 RECORD_SUFFIX = '.hch-atomic'
+OUTPUT_LIMIT = 16000          # characters of each label command's output
 RUNNERS = ('atomic', 'podman', 'docker')
 TOOLS = {'atomic': 'the atomic CLI',
          'podman': 'podman container runlabel',
@@ -374,7 +375,8 @@ class AtomicEngine:
                             unit.image, unit, env)
             return outcome_mod.ContainerResult(name, 'uninstalled')
         if unit.command == 'stop':
-            return self._stop(name, unit.image, unit, result, env)
+            current = self._ours(record) if record is not None else None
+            return self._stop(name, unit.image, unit, result, env, current)
 
         image_id = dockerapi.ensure_images(self.api,
                                            [unit.image])[unit.image]
@@ -506,21 +508,22 @@ class AtomicEngine:
                           env, current)
 
     def _stop(self, name, image, unit, result, env, current=None):
+        """STOP the image's label command, or stop ``current`` (our
+        container); a container we did not record is never touched."""
         _, labels = self._image_labels(image)
         if 'STOP' in labels:
             self._label(result, 'STOP', labels['STOP'], image,
                         unit or fmt.AtomicConfig(image=image, name=name),
                         env)
-        else:
-            current = current or self._inspect(name)
-            if current is not None:
-                self.api.stop(current['Id'],
-                              timeout=self.settings.stop_grace_period)
-        current = self._inspect(name)
-        state = dockerapi.state_of(current)[0] if current else 'no container'
-        return outcome_mod.ContainerResult(
-            name, 'stopped', id=current['Id'] if current else '',
-            state=state)
+        elif current is not None:
+            self.api.stop(current['Id'],
+                          timeout=self.settings.stop_grace_period)
+        if current is None:
+            return outcome_mod.ContainerResult(name, 'stopped',
+                                               state='no container')
+        state = dockerapi.state_of(self._inspect(current['Id']) or {})[0]
+        return outcome_mod.ContainerResult(name, 'stopped', id=current['Id'],
+                                           state=state or 'removed')
 
     def uninstall(self, record, unit, result, env=(), reason=''):
         """UNINSTALL the recorded image (or remove its container when it
@@ -642,7 +645,7 @@ class AtomicEngine:
                 'the %s command of image %s was still running after %gs '
                 '(fix: check the label, or raise oneshot_timeout)'
                 % (label, image, self.settings.oneshot_timeout))
-        output = proc.stdout.decode('utf-8', 'replace').rstrip('\n')
+        output = _tail(proc.stdout.decode('utf-8', 'replace').rstrip('\n'))
         result.log += '--- %s %s of %s (%s) ---\n%s\n' % (
             unit.name, label, image, self.runner, output)
         if proc.returncode != 0:
@@ -652,6 +655,14 @@ class AtomicEngine:
                 '(fix: see its output in deploy_stderr)'
                 % (label, image, unit.name, proc.returncode,
                    ': ' + last if last else ''))
+
+
+def _tail(text, limit=OUTPUT_LIMIT):
+    """The end of a command's output: a reply must stay small enough for
+    Heat's signal."""
+    if len(text) <= limit:
+        return text
+    return '(%d characters cut)\n%s' % (len(text) - limit, text[-limit:])
 
 
 def _unit_named(units, name):

@@ -241,6 +241,24 @@ class AtomicDockerTest(AtomicTestBase):
         self.assertIsNone(self.container(name), [
             r.summary() for r in gone.results])
 
+    def test_foreign_container_of_that_name_is_never_touched(self):
+        image = self.build('v1', {'INSTALL': INSTALL, 'RUN': RUN,
+                                  'UNINSTALL': UNINSTALL})
+        name = self.name('svc')
+        foreign = self.client.containers.create(self.image, 'true',
+                                                name=name)
+        result = self.run_hook(self.item(self.config(image)))
+        self.assertNotEqual(0, result.code)
+        self.assertIn('container %s already exists and is not one this '
+                      'deployment installed' % name, result.error)
+        self.assertIsNone(self.marker(name, 'install'))
+        for action in ('SUSPEND', 'DELETE'):
+            other = self.run_hook(self.item(self.config(image),
+                                            action=action))
+            self.assertEqual(0, other.code, other.error)
+        self.assertEqual(foreign.id, self.container(name).id)
+        self.assertIsNone(self.marker(name, 'uninstall'))
+
     def test_invalid_config_names_every_problem(self):
         result = self.run_hook(self.item({'command': 'explode',
                                           'name': 'bad name', 'colour': 1}))

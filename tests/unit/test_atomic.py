@@ -183,6 +183,17 @@ class RunnerTest(testtools.TestCase):
             self.unit(privileged=True), 'docker'))
 
 
+class OutputTest(testtools.TestCase):
+
+    def test_long_output_keeps_its_end(self):
+        text = 'a' * 20000 + 'THE END'
+        kept = engine._tail(text)
+        self.assertTrue(kept.endswith('THE END'))
+        self.assertLess(len(kept), engine.OUTPUT_LIMIT + 40)
+        self.assertIn('characters cut', kept)
+        self.assertEqual('short', engine._tail('short'))
+
+
 class SpecTest(testtools.TestCase):
 
     def test_fields_the_protocol_cannot_honour(self):
