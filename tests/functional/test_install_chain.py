@@ -35,11 +35,11 @@ class TestUpstreamChain(base.FunctionalTest):
 
     def oneshot(self, name, text):
         return {self.name(name): {'image': self.image, 'detach': False,
-                                  'command': ['echo', text]}}
+                                  'net': 'none', 'command': ['echo', text]}}
 
     def test_no_signal_cfn_and_tempurl_then_cleanup(self):
         keep = self.deployment(
-            'keep', {self.name('keep'): {'image': self.image,
+            'keep', {self.name('keep'): {'image': self.image, 'net': 'none',
                                          'command': ['sleep', '300']}},
             'NO_SIGNAL')
         cfn = self.deployment('cfn', self.oneshot('cfn', 'cfn-out'),
