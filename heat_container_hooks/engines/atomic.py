@@ -255,11 +255,23 @@ class AtomicEngine:
                 url = self.service.url
             state_settings = dataclasses.replace(settings, docker_url=url)
         try:
-            self.api = dockerapi.client(state_settings)
+            self.api = self._connect(state_settings)
         except Exception:
             self.close()
             raise
         self.state_url = state_settings.docker_url
+
+    def _connect(self, state_settings):
+        # A freshly started podman service may take a moment to answer.
+        deadline = time.monotonic() + (self.settings.start_timeout
+                                       if self.service else 0)
+        while True:
+            try:
+                return dockerapi.client(state_settings)
+            except errors.EngineError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.1)
 
     def close(self):
         api = getattr(self, 'api', None)
