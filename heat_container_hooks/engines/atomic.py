@@ -411,7 +411,6 @@ class AtomicEngine:
                 self._remove_container(record.id)
         self._check_free(owner, name)
         _, labels = self._image_labels(image_id)
-        before = self._inspect(name)
         failure = None
         try:
             if unit.command in ('install', 'run') and 'INSTALL' in labels:
@@ -420,10 +419,8 @@ class AtomicEngine:
             self._run(result, labels, unit, env)
         except errors.HookError as exc:
             failure = exc
+        # _check_free made sure no container had that name before.
         info = self._inspect(name)
-        if info is not None and before is not None and \
-                info['Id'] == before['Id']:
-            info = None                     # not made by this run
         cid = info['Id'] if info is not None else ''
         # The record is written even after a failure, so that the next run
         # knows the container is ours and starts over (a failed
