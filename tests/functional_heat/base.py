@@ -30,6 +30,10 @@ REASON_LIMIT = 2000
 
 
 def template(name):
+    """A template of tests/functional_heat/templates/ by file name, or any
+    path (e.g. the project's templates/...)."""
+    if os.sep in name:
+        return os.path.abspath(name)
     return os.path.join(TEMPLATES, name)
 
 
@@ -120,6 +124,8 @@ class HeatTest(testtools.TestCase):
             self.heat.log_tail(200)))
 
     def create_stack(self, template_name, parameters=None, environment=None):
+        """Create a stack (deleted on cleanUp); its id. environment: a
+        list of environment file paths (-e)."""
         from heatclient.common import template_utils
         files, tpl = template_utils.get_template_contents(
             template_file=template(template_name))
@@ -127,7 +133,8 @@ class HeatTest(testtools.TestCase):
             template_utils.process_multiple_environments_and_files(
                 env_paths=environment or [])
         files.update(env_files)
-        name = '%s-%s' % (self.prefix, template_name.split('.')[0])
+        name = '%s-%s' % (self.prefix,
+                          os.path.basename(template_name).split('.')[0])
         stack = self.hc.stacks.create(
             stack_name=name, template=tpl, files=files, environment=env,
             parameters=parameters or {})['stack']

@@ -2,6 +2,10 @@
 (OS::Heat::DeployedServer) and a docker-cmd deployment completed by our
 hook, as our agent completes it."""
 
+import time
+
+import testtools
+
 from tests.functional import base as functional_base
 from tests.functional_heat import base
 
@@ -13,9 +17,13 @@ class HeatSmokeTest(base.HeatTest):
         name = '%s-smoke' % self.prefix
         self.addCleanup(self.remove_containers, name)
 
+        started = time.monotonic()
         stack_id = self.create_stack('smoke.yaml', {
             'container_name': name, 'image': base.BUSYBOX_IMAGE})
         stack = self.wait_stack(stack_id, ('CREATE_COMPLETE',))
+        self.addDetail('timings', testtools.content.text_content(
+            'heat start %.1fs, stack create %.1fs' % (
+                self.heat.timings['start'], time.monotonic() - started)))
         self.assertEqual('CREATE_COMPLETE', stack.stack_status,
                          stack.stack_status_reason)
 

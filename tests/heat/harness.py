@@ -16,8 +16,10 @@ session) on a free port, waits for the API, and on cleanUp stops it (SIGTERM,
 a bounded wait, then SIGKILL of its process group).
 
 Options come from arguments or the environment:
-    HCH_HEAT_STATE_DIR   keep the state (sqlite, logs) there instead of a
-                         temporary directory removed on cleanUp
+    HCH_HEAT_STATE_DIR   keep each fixture's state (sqlite, heat.conf,
+                         heat.log) in a new directory under this one,
+                         instead of a temporary directory removed on
+                         cleanUp
     HCH_HEAT_DEBUG=1     debug logging in heat.log
     HCH_CACHE            where the Heat virtualenv is cached
 """
@@ -71,8 +73,11 @@ class LocalHeat(fixtures.Fixture):
     (http://127.0.0.1:PORT/v1/admin), .client() a python-heatclient."""
 
     def __init__(self, state_dir=None, debug=None, port=None):
+        """state_dir: use (and keep) exactly this directory, e.g. to keep
+        the database between runs of the playground."""
         super().__init__()
-        self.state_dir = state_dir or os.environ.get('HCH_HEAT_STATE_DIR')
+        self.state_dir = state_dir
+        self.keep_under = os.environ.get('HCH_HEAT_STATE_DIR')
         if debug is None:
             debug = os.environ.get('HCH_HEAT_DEBUG', '') not in ('', '0')
         self.debug = debug
@@ -87,6 +92,10 @@ class LocalHeat(fixtures.Fixture):
         started = time.monotonic()
         if self.state_dir:
             os.makedirs(self.state_dir, exist_ok=True)
+        elif self.keep_under:
+            os.makedirs(self.keep_under, exist_ok=True)
+            self.state_dir = tempfile.mkdtemp(prefix='heat-',
+                                              dir=self.keep_under)
         else:
             self.state_dir = tempfile.mkdtemp(prefix='hch-heat-')
             self.addCleanup(shutil.rmtree, self.state_dir, True)
@@ -105,6 +114,8 @@ class LocalHeat(fixtures.Fixture):
             except _PortTaken:
                 if self.requested_port:
                     raise HeatStartError('port %d is taken' % self.port)
+        else:
+            raise HeatStartError('no free port found in 3 attempts')
         self.timings['start'] = time.monotonic() - started
 
     def _write_config(self):
@@ -139,7 +150,8 @@ class LocalHeat(fixtures.Fixture):
             self.process = subprocess.Popen(
                 [venv.python(self.venv), LAUNCHER,
                  '--config-file', self.conf_path, '--port', str(self.port),
-                 '--stop-timeout', str(STOP_TIMEOUT - 5)],
+                 '--stop-timeout', str(STOP_TIMEOUT - 5),
+                 '--parent-pid', str(os.getpid())],
                 stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,
                 close_fds=True, cwd=self.state_dir)

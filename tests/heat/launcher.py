@@ -8,8 +8,9 @@ project's: it relies on the internals of the pinned openstack-heat.
 Heat 25+ ships no heat-all/heat-api, and heat-engine forks a worker that the
 in-memory `fake://` transport cannot reach from a separate API process, so
 both run here, in one process. The socket is bound before the engine starts
-(a taken port fails at once, exit status 3). SIGTERM/SIGINT stop the engine
-within --stop-timeout seconds, then the process leaves with os._exit.
+(a taken port fails at once, exit status 3). SIGTERM/SIGINT, or the end of
+--parent-pid, stop the engine within --stop-timeout seconds, then the
+process leaves with os._exit.
 """
 
 import argparse
@@ -45,6 +46,9 @@ def parse_args(argv):
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--port', type=int, required=True)
     parser.add_argument('--stop-timeout', type=float, default=10.0)
+    parser.add_argument('--parent-pid', type=int, default=None,
+                        help='stop when this process is gone (the test '
+                             'run was killed)')
     parser.add_argument('--no-stored-context-patch', action='store_true',
                         help='keep Heat\'s StoredContext (HEAT_SIGNAL then '
                              'needs Keystone)')
@@ -146,7 +150,9 @@ def main(argv=None):
     sys.stderr.flush()
 
     while not stopping.wait(0.5):
-        pass
+        if args.parent_pid and os.getppid() != args.parent_pid:
+            log.warning('heat-local: parent %d is gone', args.parent_pid)
+            break
 
     log.info('heat-local: stopping')
     server.shutdown()
