@@ -62,7 +62,8 @@ def check_contract(test, out, err, returncode):
     return base.HookResult(reply, returncode, err)
 
 
-class ReliabilityTest(base.FunctionalTest):
+class ReliabilityBase(base.FunctionalTest):
+    """What the reliability tests share (no tests of its own)."""
 
     def remove_test_containers(self):
         # As the base class does, but a container that other tests remove
@@ -88,6 +89,9 @@ class ReliabilityTest(base.FunctionalTest):
         """Every container carrying this test's managed_by."""
         return self.client.containers.list(all=True, filters={
             'label': 'managed_by=%s' % self.managed_by})
+
+
+class ReliabilityTest(ReliabilityBase):
 
     # -- bad input ---------------------------------------------------------
 
