@@ -16,6 +16,8 @@ from heat_container_hooks import errors
 
 RULES = {
     'parse': 'every template parses and has a dated heat_template_version',
+    'functions': 'the intrinsic functions of OS::Heat::Value resources and '
+                 'of role_data evaluate as Heat evaluates them',
     'registry': 'every registry entry resolves to a file',
     'common-params': 'every service template has the six common parameters',
     'twins': 'templates mapped to the same type have identical parameters',
@@ -24,7 +26,8 @@ RULES = {
     'role-data': 'role_data matches the documented schema',
     'container-names': 'no two services define the same container name',
     'container-spec': 'every container config passes the hooks\' own '
-                      'validation (docker-cmd format + ports, depends_on)',
+                      'validation (formats.container: the docker-cmd '
+                      'format plus ports and depends_on)',
 }
 
 COMMON_PARAMS = {'EndpointMap': 'json', 'ServiceData': 'json',
@@ -49,8 +52,6 @@ KOLLA_KEYS = {'command', 'config_files', 'permissions'}
 KOLLA_FILE_KEYS = {'source', 'dest', 'owner', 'perm', 'merge',
                    'preserve_properties', 'optional'}
 KOLLA_PERM_KEYS = {'path', 'owner', 'perm', 'recurse'}
-# Keys the `container` group adds to the docker-cmd format.
-CONTAINER_EXTRA_KEYS = ('ports', 'depends_on')
 
 # What get_param gives when a template is checked on its own: the values
 # overcloud.yaml passes, else the parameter's default, else a placeholder
@@ -106,6 +107,10 @@ def resolve_registry(env_paths):
 
 def _url_path(url):
     return url[len('file://'):] if url.startswith('file://') else url
+
+
+class EvaluationError(Exception):
+    """An intrinsic function Heat would refuse."""
 
 
 class Evaluator(object):
@@ -207,6 +212,12 @@ class Evaluator(object):
         items = []
         for part in args[1:]:
             items.extend(part or [])
+        for item in items:
+            # Heat joins strings, and maps and lists as JSON, nothing else.
+            if item is not None and not isinstance(item, (str, dict, list)):
+                raise EvaluationError('list_join: items to join must be '
+                                      'strings, maps or lists, not %r'
+                                      % (item,))
         return args[0].join(self._text(i) for i in items)
 
     def fn_map_merge(self, args):
@@ -291,6 +302,15 @@ class Checker(object):
             self.add(path, 'parse', 'heat_template_version is %r, not a '
                      'date such as 2018-08-31' % (version,))
         self.templates[path] = (files, template)
+        evaluator = Evaluator(template, files)
+        for name, resource in sorted(
+                (template.get('resources') or {}).items()):
+            if (resource or {}).get('type') != 'OS::Heat::Value':
+                continue
+            try:
+                evaluator(resource.get('properties'))
+            except EvaluationError as exc:
+                self.add(path, 'functions', 'resource %s: %s' % (name, exc))
 
     def check_environments(self):
         """{env path: {type: template path}} of every environment file."""
@@ -369,7 +389,11 @@ class Checker(object):
         if not isinstance(output, dict) or 'value' not in output:
             self.add(path, 'role-data', 'has no role_data output')
             return None
-        return Evaluator(template, files)(output['value'])
+        try:
+            return Evaluator(template, files)(output['value'])
+        except EvaluationError as exc:
+            self.add(path, 'functions', 'role_data: %s' % exc)
+            return None
 
     def check_service(self, path):
         if path not in self.templates:
@@ -421,32 +445,11 @@ class Checker(object):
             self.check_step(path, step, value)
 
     def check_step(self, path, step, containers):
-        from heat_container_hooks.formats import docker_cmd
-        field = 'docker_config.%s' % step
-        plain = {}
-        for name, settings in containers.items():
-            if not isinstance(settings, dict):
-                plain[name] = settings
-                continue
-            settings = dict(settings)
-            ports = settings.pop('ports', None)
-            if ports is not None and not (
-                    isinstance(ports, list) and all(
-                        isinstance(p, (str, int)) for p in ports)):
-                self.add(path, 'container-spec', '%s.%s.ports must be a '
-                         'list of port mappings' % (field, name))
-            depends = settings.pop('depends_on', None)
-            if depends is not None:
-                missing = [d for d in (depends if isinstance(depends, list)
-                                       else [depends])
-                           if d not in containers]
-                if missing:
-                    self.add(path, 'container-spec', '%s.%s.depends_on '
-                             'names %s, not a container of this step'
-                             % (field, name, ', '.join(map(str, missing))))
-            plain[name] = settings
+        """The hooks' own reader of the `container` group's format (the
+        docker-cmd format plus ports and depends_on)."""
+        from heat_container_hooks.formats import container as container_fmt
         try:
-            docker_cmd.read(plain, field=field)
+            container_fmt.read(containers, field='docker_config.%s' % step)
         except errors.InvalidDeployment as exc:
             for problem in exc.problems:
                 self.add(path, 'container-spec', str(problem))

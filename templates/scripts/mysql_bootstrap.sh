@@ -23,6 +23,14 @@ until mysqladmin --socket=/tmp/bootstrap.sock -u root ping > /dev/null 2>&1; do
   if [ "$i" -gt 120 ]; then echo "mysql_bootstrap: mysqld did not start" >&2; exit 1; fi
   sleep 1
 done
+# mysql_install_db also makes root@127.0.0.1, root@::1, root@<hostname> and
+# anonymous users without a password: only root@localhost and root@% stay.
+mysql --socket=/tmp/bootstrap.sock -u root -N -e \
+  "SELECT CONCAT(QUOTE(User), '@', QUOTE(Host)) FROM mysql.user
+   WHERE User = '' OR (User = 'root' AND Host <> 'localhost')" |
+while read -r account; do
+  mysql --socket=/tmp/bootstrap.sock -u root -e "DROP USER $account"
+done
 mysql --socket=/tmp/bootstrap.sock -u root <<SQL
 ALTER USER 'root'@'localhost' IDENTIFIED BY '$MYSQL_ROOT_PASSWORD';
 CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '$MYSQL_ROOT_PASSWORD';

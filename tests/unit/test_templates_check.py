@@ -149,6 +149,18 @@ class TestMutations(testtools.TestCase):
         self.edit(MEMCACHED, change)
         self.assert_error(MEMCACHED, 'container-spec', 'nothere')
 
+    def test_list_join_of_a_number(self):
+        # Heat refuses it at stack create ("Items to join must be string,
+        # map or list"); the validator says so before.
+        def change(t):
+            t['resources']['EndpointMap']['properties']['value'][
+                'PlacementPublic']['uri'] = {'list_join': [
+                    '', ['http://', {'get_param': 'ServiceHost'}, ':',
+                         {'get_param': 'PlacementPort'}]]}
+        self.edit('templates/overcloud.yaml', change)
+        self.assert_error('templates/overcloud.yaml', 'functions',
+                          'EndpointMap', 'list_join', '8778')
+
 
 class TestCommand(testtools.TestCase):
 
