@@ -39,3 +39,16 @@ class HeatSmokeTest(base.HeatTest):
         self.remove_containers(name)
         self.assertEqual([], self.docker.containers.list(
             all=True, filters={'name': name}))
+
+    def test_failed_deployment_fails_the_stack_with_the_error(self):
+        functional_base.ensure_busybox(self.docker)
+        name = '%s-fails' % self.prefix
+        self.addCleanup(self.remove_containers, name)
+
+        stack_id = self.create_stack('smoke.yaml', {
+            'container_name': name, 'image': base.BUSYBOX_IMAGE,
+            'command': ['sh', '-c', 'echo smoke-boom >&2; exit 3'],
+            'detach': False})
+        stack = self.wait_stack(stack_id, ('CREATE_FAILED',))
+        self.assertEqual('CREATE_FAILED', stack.stack_status)
+        self.assertIn('smoke-boom', stack.stack_status_reason)
