@@ -337,6 +337,7 @@ class ComposeEngine:
             raise errors.HookError(
                 'cannot write the project in %s: %s (fix: make working_dir '
                 'writable)' % (directory, exc.strerror or exc))
+        self._down_renamed(project.name, owner, result, log)
         before = {_result_name(c): c.id for c in self._observe(project.name)}
         try:
             self._run(project.name, ['up', '-d', '--remove-orphans',
@@ -371,6 +372,17 @@ class ComposeEngine:
         if result.error is None and started:
             self._settle(started)
         _first_error(result)
+
+    def _down_renamed(self, project_name, owner, result, log):
+        """Bring down this owner's projects under another name (the
+        deployment was renamed): one deployment, one project."""
+        others = {c.labels.get(compose_format.PROJECT_LABEL)
+                  for c in dockerapi.observe(self.api, [
+                      '%s=%s' % (labels_mod.MANAGED_BY, owner.managed_by),
+                      '%s=%s' % (labels_mod.OWNER, owner.key)])}
+        for other in sorted(o for o in others if o and o != project_name):
+            LOG.info('project %s of the same deployment: down', other)
+            self._down(other, result, log)
 
     def _wait(self, container, item):
         oneshot, codes = compose_format.service_wait(

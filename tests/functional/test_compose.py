@@ -249,6 +249,19 @@ class ComposeV2Test(ComposeTestMixin, base.FunctionalTest):
         self.assertEqual([], self.stack_containers())
         self.assertEqual([], self.project_dirs())
 
+    def test_renamed_deployment_leaves_one_project(self):
+        config = {'services': {'web': self.service()}}
+        first = self.run_hook(self.compose_item(config))
+        self.assertEqual(0, first.code, first.error)
+        renamed = self.run_hook(self.compose_item(
+            config, name=self.prefix + '-renamed'))
+        self.assertEqual(0, renamed.code, renamed.error)
+        self.assertIn('removed web', renamed.stdout)
+        (container,) = self.stack_containers()
+        self.assertIn('-renamed-', container.name)
+        (project,) = self.project_dirs()
+        self.assertIn('-renamed-', project)
+
     def cleanup_with(self, listed):
         script = self.hook_command()[0].replace(
             'heat-config-docker-compose', 'heat-config-cleanup')
