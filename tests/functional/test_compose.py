@@ -78,12 +78,14 @@ class ComposeTestMixin:
         # v3 layout, as a string; inputs reach ${VAR}; env_files as the
         # dispatcher's Python repr.
         config = {'version': '3.8', 'services': {
-            'web': self.service(environment={'GREETING': '${GREETING}'}),
+            'web': self.service(environment={'GREETING': '${GREETING}',
+                                             'PW': '${db_password}'}),
             'worker': self.service(env_file=['app.env'])}}
         env_files = [{'file_name': 'app.env',
                       'content': 'LONGVALUE=abcdef\nMODE=one\n'}]
         inputs = [('GREETING', 'hello $ world'),
-                  ('env_files', repr(env_files))]
+                  ('env_files', repr(env_files)),
+                  ('db_password', 'se$cret #1')]
         created = self.run_hook(self.compose_item(
             json.dumps(config), inputs=inputs, config_id='one',
             outputs=['containers', 'web_id']))
@@ -97,6 +99,15 @@ class ComposeTestMixin:
         self.assertIn('GREETING=hello $ world',
                       before['web'].attrs['Config']['Env'])
         self.assertIn('MODE=one', before['worker'].attrs['Config']['Env'])
+        # The secret input reaches the container only through the 0600
+        # .env file: not in the compose file, the reply or the log.
+        self.assertIn('PW=se$cret #1', before['web'].attrs['Config']['Env'])
+        self.assertEqual("db_password='se$cret #1'\n",
+                         self.read_project_file('.env'))
+        self.assertNotIn('se$cret',
+                         self.read_project_file('docker-compose.yml'))
+        self.assertNotIn('se$cret', json.dumps(created.reply))
+        self.assertNotIn('se$cret', created.stderr)
         self.assertIn('up -d --remove-orphans --no-build (Compose %s.'
                       % self.compose_version[1], created.error)
 
