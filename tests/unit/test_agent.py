@@ -346,3 +346,48 @@ class TestRunner(AgentTestCase):
         reply, _ = runner.run(item(group='slow'), self.conf)
         self.assertEqual(1, reply['deploy_status_code'])
         self.assertIn('did not finish within 1s', reply['deploy_stderr'])
+
+
+class TestService(AgentTestCase):
+
+    def test_service_polls_until_sigterm(self):
+        import signal
+        import subprocess
+        import sys
+        import time
+        path = os.path.join(self.tmp, 'deployments.json')
+        conf_file = os.path.join(self.tmp, 'agent.conf')
+        state = os.path.join(self.tmp, 'state')
+        with open(conf_file, 'w') as handle:
+            handle.write('[agent]\nstate_dir = %s\npolling_interval = 0.2\n'
+                         'cleanup = false\nhook_dirs = %s\n'
+                         % (state, self.tmp))
+        with open(path, 'w') as handle:
+            json.dump([item('x', group='hch-none', transport='NO_SIGNAL')],
+                      handle)
+        proc = subprocess.Popen(
+            [sys.executable, '-c', 'from heat_container_hooks.agent import '
+             'service; service.console_main()', '--config-file', conf_file,
+             '--local-path', path], stderr=subprocess.PIPE)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        done = os.path.join(state, 'cfg-x.done.json')
+        deadline = time.monotonic() + 60
+        while not os.path.exists(done) and time.monotonic() < deadline:
+            self.assertIsNone(proc.poll())
+            time.sleep(0.1)
+        with open(done) as handle:
+            record = json.load(handle)
+        self.assertEqual(1, record['deploy_status_code'])
+        # A new deployment appears in the list: the next cycle runs it.
+        with open(path, 'w') as handle:
+            json.dump([item('x', group='hch-none', transport='NO_SIGNAL'),
+                       item('y', group='hch-none', transport='NO_SIGNAL')],
+                      handle)
+        done_y = os.path.join(state, 'cfg-y.done.json')
+        while not os.path.exists(done_y) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertTrue(os.path.exists(done_y))
+        proc.send_signal(signal.SIGTERM)
+        err = proc.communicate(timeout=60)[1].decode()
+        self.assertEqual(0, proc.returncode, err[-2000:])
+        self.assertEqual(1, err.count('deploying x'))
