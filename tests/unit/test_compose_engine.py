@@ -103,13 +103,16 @@ class CommandTest(testtools.TestCase):
     def test_argv(self):
         v2 = engine.Compose(('docker', 'compose'), '2.40.3')
         self.assertEqual(['docker', 'compose', '--ansi', 'never',
-                          '--progress', 'plain', '-p', 'p', '-f',
+                          '-p', 'p', '-f',
                           'docker-compose.yml', 'up', '-d'],
                          v2.command('p', 'up', '-d'))
         v1 = engine.Compose(('/usr/bin/docker-compose',), '1.29.2')
         self.assertEqual(['/usr/bin/docker-compose', '--ansi', 'never',
                           '-p', 'p', '-f', 'docker-compose.yml', 'down'],
                          v1.command('p', 'down'))
+        old = engine.Compose(('docker-compose',), '1.25.0')
+        self.assertEqual(['docker-compose', '--no-ansi', '-p', 'p', '-f',
+                          'docker-compose.yml', 'ps'], old.command('p', 'ps'))
 
 
 class FilesTest(testtools.TestCase):
