@@ -22,7 +22,9 @@ LOG = logging.getLogger(__name__)
 
 
 class CollectError(Exception):
-    pass
+    def __init__(self, message, usable=()):
+        super().__init__(message)
+        self.usable = list(usable)
 
 
 def heat_client(conf):
@@ -56,25 +58,36 @@ def heat_client(conf):
 def _items_of(data, where):
     if isinstance(data, dict):
         data = data.get('deployments')
-    if not isinstance(data, list) or not all(
-            isinstance(i, dict) and i.get('id') for i in data):
-        raise CollectError('%s holds no list of deployments with ids (fix: '
-                           'a JSON list of heat-config items, or '
-                           '{"deployments": [...]})' % where)
+    if not isinstance(data, list):
+        raise CollectError('%s holds no list of deployments (fix: a JSON '
+                           'list of heat-config items, or {"deployments": '
+                           '[...]})' % where)
+    bad = [n for n, i in enumerate(data)
+           if not isinstance(i, dict) or not i.get('id')]
+    if bad:
+        # The others still run; the collection is incomplete (no cleanup).
+        raise CollectError('%s: item(s) %s have no id (fix: each item is a '
+                           'heat-config object with "id", "group", ...)'
+                           % (where, ', '.join(map(str, bad))),
+                           [i for n, i in enumerate(data) if n not in bad])
     return data
 
 
 def read_local(path):
     files = sorted(glob.glob(os.path.join(path, '*.json'))) \
         if os.path.isdir(path) else [path]
-    items = []
+    items, errors = [], []
     for name in files:
         try:
             with open(name, encoding='utf-8') as handle:
-                data = json.load(handle)
+                items.extend(_items_of(json.load(handle), name))
         except (OSError, ValueError) as exc:
-            raise CollectError('cannot read %s: %s' % (name, exc))
-        items.extend(_items_of(data, name))
+            errors.append('cannot read %s: %s' % (name, exc))
+        except CollectError as exc:
+            errors.append(str(exc))
+            items.extend(exc.usable)
+    if errors:
+        raise CollectError('; '.join(errors), items)
     return items
 
 
@@ -86,12 +99,17 @@ def collect(conf, heat):
             found.extend(read_local(path))
         except CollectError as exc:
             LOG.error('%s', exc)
+            found.extend(exc.usable)
             complete = False
     if heat is not None and conf.agent.server_id:
         try:
             data = heat.software_deployments.metadata(conf.agent.server_id)
             found.extend(_items_of(data, 'Heat\'s metadata of server %s'
                                    % conf.agent.server_id))
+        except CollectError as exc:
+            LOG.error('%s', exc)
+            found.extend(exc.usable)
+            complete = False
         except Exception as exc:  # keep serving the local items
             LOG.error('cannot collect deployments of server %s from Heat: '
                       '%s: %s', conf.agent.server_id, type(exc).__name__, exc)

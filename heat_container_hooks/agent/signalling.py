@@ -38,9 +38,9 @@ def _size(data):
 def trim(reply, limit):
     """(reply that fits in ``limit`` bytes of JSON, characters cut). The
     front of deploy_stdout / deploy_stderr goes first (the end holds the
-    errors), then the front of any other long string output."""
+    errors), the longer one first, then the front of any other long string
+    output."""
     reply = dict(reply)
-    cut_total = 0
     excess = _size(reply) - limit
     if excess <= 0:
         return reply, 0
@@ -49,24 +49,23 @@ def trim(reply, limit):
     keys += sorted((k for k, v in reply.items()
                     if k not in TRIM_FIRST and isinstance(v, str)),
                    key=lambda k: -len(reply[k]))
+    total = 0
     for key in keys:
-        for _ in range(8):
-            if excess <= 0:
-                return reply, cut_total
-            value, previous = reply[key], 0
-            if value.startswith('[heat-container-agent: '):
-                mark_end = value.find(']\n') + 2
-                previous = int(value[23:mark_end].split()[0])
-                value = value[mark_end:]
-            if not value:
-                break
-            encoded = _size(value) - 2
-            cut = int((excess + 64) * len(value) / max(encoded, 1)) + 1
-            cut = min(cut, len(value))
-            cut_total += cut
-            reply[key] = TRIM_MARK % (previous + cut) + value[cut:]
+        original, cut = reply[key], 0
+        while excess > 0 and cut < len(original):
+            rest = original[cut:]
+            # Characters to drop for ``excess`` bytes, from the average
+            # encoded size of this value (escapes, non-ASCII), plus room
+            # for the marker.
+            ratio = len(rest) / max(_size(rest) - 2, 1)
+            cut = min(len(original),
+                      cut + int((excess + 64) * ratio) + 1)
+            reply[key] = TRIM_MARK % cut + original[cut:]
             excess = _size(reply) - limit
-    return reply, cut_total
+        total += cut
+        if excess <= 0:
+            break
+    return reply, total
 
 
 def inputs_of(item):

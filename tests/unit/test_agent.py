@@ -391,3 +391,18 @@ class TestService(AgentTestCase):
         err = proc.communicate(timeout=60)[1].decode()
         self.assertEqual(0, proc.returncode, err[-2000:])
         self.assertEqual(1, err.count('deploying x'))
+
+
+class TestCollect(AgentTestCase):
+
+    def test_directory_items_and_a_broken_item(self):
+        directory = os.path.join(self.tmp, 'dir')
+        os.makedirs(directory)
+        with open(os.path.join(directory, 'one.json'), 'w') as handle:
+            json.dump([item('b'), {'name': 'no id'}], handle)
+        with open(os.path.join(directory, 'two.json'), 'w') as handle:
+            json.dump({'deployments': [item('a'), item('b')]}, handle)
+        self.set(local_path=[directory])
+        items, complete = service.collect(self.conf, None)
+        self.assertEqual(['a', 'b'], [i['name'] for i in items])
+        self.assertFalse(complete)
