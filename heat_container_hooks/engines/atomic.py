@@ -132,9 +132,9 @@ def label_argv(runner, opts, label, text, image, unit, variables, extra=()):
     return argv + [image] + list(extra)
 
 
-def container_problems(specs, conf):
-    """spec_problems on the runner the configuration picks."""
-    return spec_problems(specs, choose_runner(conf))
+def container_problems(specs, conf, runner=None):
+    """spec_problems on ``runner``, else the one the configuration picks."""
+    return spec_problems(specs, runner or choose_runner(conf))
 
 
 def unit_from_spec(spec):
@@ -147,13 +147,14 @@ def unit_from_spec(spec):
                             run_args=tuple(spec.command or ()))
 
 
-def converge_specs(specs, owner, config_id, settings, conf, action):
+def converge_specs(specs, owner, config_id, settings, conf, action,
+                   runner=None):
     """Carry ContainerSpecs out through the label protocol on the chosen
     runner (for the neutral ``container`` group). The specs' environment
     (already resolved, inputs included) becomes the label commands'
     environment. Raises InvalidDeployment, touching nothing, for a spec
     field the protocol cannot honour. Returns an Outcome."""
-    runner = choose_runner(conf)
+    runner = runner or choose_runner(conf)
     ordered = sorted(specs, key=lambda s: s.start_order)
     if action not in ('DELETE', 'SUSPEND'):
         spec_problems(ordered, runner).raise_if_any()
@@ -631,6 +632,10 @@ class AtomicEngine:
         runner runs it with podman, as runlabel does for docker."""
         variables = self._variables(unit.image, unit)
         argv = fmt.substitute(text, variables) + list(unit.run_args)
+        # The deployment's environment reaches the container: names on the
+        # argv, values only in the command's environment (never in ps).
+        names = [n for n, v in unit.environment if v is not None]
+        argv[2:2] = [arg for name in names for arg in ('-e', name)]
         if self.runner == 'podman':
             argv[0] = self.opts.podman_path
         self._execute(result, label + ' (default)', argv, unit.image,

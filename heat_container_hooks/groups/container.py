@@ -78,7 +78,55 @@ class _DockerTool:
             engine.close()
 
 
-ADAPTERS = {'docker': _DockerTool()}
+class _ComposeTool:
+    """A compose project rendered from the specs."""
+
+    name = 'compose'
+
+    def problems(self, specs, conf):
+        from heat_container_hooks.formats import compose as compose_format
+        try:
+            compose_format.render_specs(specs)
+        except errors.InvalidDeployment as exc:
+            return exc.problems
+        return []
+
+    def converge(self, job, specs, owner, action):
+        from heat_container_hooks.engines import compose as compose_engine
+        from heat_container_hooks.formats import compose as compose_format
+        project = compose_format.plan_specs(job.deployment, specs)
+        engine = compose_engine.ComposeEngine(job.settings, job.conf.compose)
+        try:
+            return engine.converge(project, owner, action)
+        finally:
+            engine.close()
+
+
+class _AtomicTool:
+    """atomic's label protocol, run natively on the Docker engine, so the
+    three tools of this group share one engine (and one label query finds
+    what any of them made)."""
+
+    name = 'atomic'
+    runner = 'docker'
+
+    def problems(self, specs, conf):
+        from heat_container_hooks.engines import atomic as atomic_engine
+        return list(atomic_engine.container_problems(
+            specs, conf, self.runner).items)
+
+    def converge(self, job, specs, owner, action):
+        from heat_container_hooks.engines import atomic as atomic_engine
+        try:
+            return atomic_engine.converge_specs(
+                specs, owner, job.deployment.id, job.settings, job.conf,
+                action, runner=self.runner)
+        except errors.HookError as exc:
+            return outcome_mod.Outcome(error=exc)
+
+
+ADAPTERS = {'docker': _DockerTool(), 'compose': _ComposeTool(),
+            'atomic': _AtomicTool()}
 
 
 def adapter(tool):
@@ -114,7 +162,13 @@ class ContainerGroup(groups.Group):
         DELETE), then carry the deployment out with its own tool."""
         action, tool = job.deployment.action, job.desired.tool
         result = outcome_mod.Outcome()
-        stale = [t for t in ADAPTERS if action == 'DELETE' or t != tool]
+        try:
+            present = tools_present(job)
+        except errors.HookError as exc:
+            result.error = exc
+            return result
+        stale = [t for t in TOOLS
+                 if t in present and (action == 'DELETE' or t != tool)]
         for other in stale:
             _merge(result, adapter(other).converge(
                 job, (), tool_owner(job.owner, other), 'DELETE'))
@@ -134,6 +188,25 @@ class ContainerGroup(groups.Group):
                 managed_by=tool_owner(deployment_mod.Owner(
                     conf.managed_by or self.name, ''), tool).managed_by))
         return lines
+
+
+def tools_present(job):
+    """The tools that have containers of this deployment on the engine, in
+    one label query."""
+    from heat_container_hooks import dockerapi
+    from heat_container_hooks import labels as labels_mod
+    api = dockerapi.client(job.settings)
+    try:
+        found = dockerapi.observe(api, ['%s=%s' % (labels_mod.OWNER,
+                                                   job.owner.key)])
+    except dockerapi.engine_errors() as exc:
+        raise dockerapi.engine_failure(exc)
+    finally:
+        api.close()
+    prefix = job.owner.managed_by + '/'
+    return {c.labels.get(labels_mod.MANAGED_BY, '')[len(prefix):]
+            for c in found
+            if c.labels.get(labels_mod.MANAGED_BY, '').startswith(prefix)}
 
 
 def _merge(result, part):

@@ -151,13 +151,20 @@ class FunctionalTest(testtools.TestCase):
         return '%s-%s' % (self.prefix, suffix)
 
     def remove_test_containers(self):
-        for container in self.client.containers.list(all=True):
-            if container.name.startswith(self.prefix) or \
-                    container.labels.get('deploy_stack_id') == self.stack:
-                try:
-                    container.remove(force=True, v=True)
-                except docker.errors.APIError:
-                    pass
+        """Remove what this test made: by name prefix or stack label,
+        each listed sparsely (other tests remove theirs meanwhile)."""
+        found = {}
+        for filters in ({'name': self.prefix},
+                        {'label': 'deploy_stack_id=%s' % self.stack},
+                        {'label': 'managed_by=%s' % self.managed_by}):
+            for container in self.client.containers.list(
+                    all=True, sparse=True, filters=filters):
+                found[container.id] = container
+        for container in found.values():
+            try:
+                container.remove(force=True, v=True)
+            except docker.errors.APIError:
+                pass
 
     def hook_command(self, group=None):
         script = 'heat-config-%s' % (group or self.group)
