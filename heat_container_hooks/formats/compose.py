@@ -166,6 +166,13 @@ def validate(compose, field='config'):
             problems.add('%s.%s' % (field, key), 'is not a top-level key of '
                          'a compose file', 'use one of %s, or put services '
                          'under services:' % ', '.join(TOP_LEVEL_KEYS))
+    for kind in ('secrets', 'configs'):
+        for name, item in (compose.get(kind) or {}).items() \
+                if isinstance(compose.get(kind), dict) else ():
+            if isinstance(item, dict) and 'file' in item and not str(
+                    item['file']).startswith('/'):
+                _check_relative(item['file'], '%s.%s.%s.file'
+                                % (field, kind, name), problems)
     services = compose.get('services')
     if not isinstance(services, dict) or not services:
         problems.add(field + '.services', 'must be a mapping of service '

@@ -89,6 +89,7 @@ class LoadTest(testtools.TestCase):
                                       '/srv:/srv'],
                           'extends': {'file': '/abs.yml'}},
                 'list': ['not', 'a', 'mapping']},
+            'secrets': {'s': {'file': '../s.txt'}, 'ok': {'file': '/srv/s'}},
             'bogus': 1})
         self.assertEqual(sorted([
             'config.bogus', 'config.services.no-image.image',
@@ -97,7 +98,8 @@ class LoadTest(testtools.TestCase):
             'config.services.paths.env_file[2]',
             'config.services.paths.volumes[1]',
             'config.services.paths.extends.file',
-            'config.services.list']), sorted(problem_fields(exc)))
+            'config.services.list', 'config.secrets.s.file']),
+            sorted(problem_fields(exc)))
 
     def test_not_a_mapping(self):
         exc = self.assertRaises(errors.InvalidDeployment, compose.load,
