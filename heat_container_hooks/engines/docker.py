@@ -334,9 +334,47 @@ class DockerEngine:
         spec = step.spec
         container_labels = labels_mod.for_container(
             owner, config_id, spec.name, spec.fingerprint(), self._grace(spec))
-        created = self.api.create_container(**create_kwargs(
-            self.api, spec, container_labels, self.settings))
-        return self._start(step, created['Id'])
+        return self._start(step, self._create(spec, owner, container_labels))
+
+    def _create(self, spec, owner, container_labels, patience=30):
+        """Create the container; its id. A name conflict with a container
+        of this owner (a create that a killed run left in flight, a removal
+        still in progress) is waited out or taken over, never duplicated;
+        one with anybody else's container fails naming it."""
+        import docker.errors
+        kwargs = create_kwargs(self.api, spec, container_labels,
+                               self.settings)
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                return self.api.create_container(**kwargs)['Id']
+            except docker.errors.APIError as exc:
+                if exc.status_code != 409 or time.monotonic() > deadline:
+                    raise
+            try:
+                info = self.api.inspect_container(spec.name)
+            except docker.errors.NotFound:
+                info = None     # being created or removed: wait
+            state = ((info or {}).get('State') or {}).get('Status')
+            if info is not None and state in ('removing', 'dead'):
+                self._remove_container(info['Id'])
+            elif info is not None:
+                found = (info.get('Config') or {}).get('Labels') or {}
+                if not labels_mod.owned_by(found, owner):
+                    raise errors.HookError(
+                        'container %s already exists and is not managed by '
+                        'this deployment (managed_by=%s, owner=%s) (fix: '
+                        'remove or rename that container, or rename this '
+                        'one)' % (spec.name, found.get(labels_mod.MANAGED_BY,
+                                                       '-'),
+                                  found.get(labels_mod.OWNER, '-')))
+                if found.get(labels_mod.FINGERPRINT) == \
+                        container_labels[labels_mod.FINGERPRINT]:
+                    LOG.info('container %s was created by an earlier run '
+                             'of this deployment; using it', spec.name)
+                    return info['Id']
+                self._remove_container(info['Id'])
+            time.sleep(0.2)
 
     def _start(self, step, ident):
         spec = step.spec
