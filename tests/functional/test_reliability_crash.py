@@ -150,8 +150,13 @@ class CrashTest(test_reliability.ReliabilityBase):
             victim.proc.stdout.close()
             victim.proc.stderr.close()
             result = self.run_hook(item)
-            self.assertEqual(0, result.code, 'seed %d generation %d: %s'
-                             % (seed, generation, result.error))
+            self.assertEqual(0, result.code, 'seed %d generation %d: %s\n'
+                             'containers: %s\nlog: %s'
+                             % (seed, generation, result.error, [
+                                 (c.name, c.status, c.labels.get(
+                                     'heat_container_hooks.owner'))
+                                 for c in self.ours()],
+                                 result.stderr[-3000:]))
             self.assert_converged(generation)
 
 

@@ -9,6 +9,7 @@ import json
 import logging
 import threading
 import time
+from unittest import mock
 
 import fixtures
 import hypothesis
@@ -531,3 +532,94 @@ class LockTest(testtools.TestCase):
         first = reply['deploy_stderr'].split('\n', 1)[0]
         self.assertIn('held its lock', first)
         self.assertIn('lock_timeout', first)
+
+
+class FakeAPI:
+    """Engine API calls _create makes: create answers 409 while a
+    container of that name is there; inspect finds it by name."""
+
+    def __init__(self, existing=None, appears_after=0):
+        self.existing = existing
+        self.appears_after = appears_after
+        self.created, self.removed = [], []
+
+    def create_host_config(self, **kwargs):
+        return kwargs
+
+    def create_container(self, **kwargs):
+        import docker.errors
+        if self.existing is not None or self.appears_after:
+            response = mock.Mock(status_code=409)
+            raise docker.errors.APIError('Conflict', response=response)
+        self.created.append(kwargs['name'])
+        return {'Id': 'new-id'}
+
+    def inspect_container(self, name):
+        import docker.errors
+        if self.appears_after:
+            self.appears_after -= 1
+            if not self.appears_after:
+                raise docker.errors.NotFound('gone')
+        if self.existing is None:
+            raise docker.errors.NotFound('No such container')
+        return self.existing
+
+    def remove_container(self, ident, **kwargs):
+        self.removed.append(ident)
+        self.existing = None
+
+
+class NameConflictTest(testtools.TestCase):
+    """A create that meets a container of the same name: one a killed run
+    of the same deployment left (taken over or replaced, never
+    duplicated), or another deployment's (a clear failure)."""
+
+    def setUp(self):
+        super().setUp()
+        from heat_container_hooks.engines import docker as docker_engine
+        from heat_container_hooks import labels as labels_mod
+        from heat_container_hooks import spec as spec_mod
+        self.useFixture(fixtures.MockPatch('time.sleep'))
+        self.labels_mod = labels_mod
+        self.owner = deployment_mod.Owner('test', 's/1/r', 's/1', 'r')
+        self.spec = spec_mod.ContainerSpec(name='web', image='busybox')
+        self.labels = labels_mod.for_container(
+            self.owner, 'cfg', 'web', self.spec.fingerprint(), 10)
+        settings = conf_mod.Settings(
+            managed_by='test', working_dir='/nonexistent',
+            lock_dir='/nonexistent', lock_timeout=1, start_timeout=1,
+            healthy_timeout=1, oneshot_timeout=1, exec_timeout=1,
+            stop_grace_period=1, settle_time=0)
+        self.make = lambda api: docker_engine.DockerEngine(settings, api=api)
+
+    def existing(self, **labels):
+        return {'Id': 'old-id', 'State': {'Status': 'created'},
+                'Config': {'Labels': dict(self.labels, **labels)}}
+
+    def test_left_by_a_killed_run_is_taken_over(self):
+        api = FakeAPI(self.existing())
+        ident = self.make(api)._create(self.spec, self.owner, self.labels)
+        self.assertEqual(('old-id', [], []), (ident, api.created,
+                                              api.removed))
+
+    def test_stale_one_of_ours_is_replaced(self):
+        api = FakeAPI(self.existing(
+            **{self.labels_mod.FINGERPRINT: 'older'}))
+        ident = self.make(api)._create(self.spec, self.owner, self.labels)
+        self.assertEqual(('new-id', ['web'], ['old-id']),
+                         (ident, api.created, api.removed))
+
+    def test_still_being_created_is_waited_for(self):
+        api = FakeAPI(appears_after=3)
+        ident = self.make(api)._create(self.spec, self.owner, self.labels)
+        self.assertEqual('new-id', ident)
+
+    def test_another_deployments_container_fails_clearly(self):
+        api = FakeAPI(self.existing(
+            **{self.labels_mod.OWNER: 's/1/other'}))
+        exc = self.assertRaises(errors.HookError, self.make(api)._create,
+                                self.spec, self.owner, self.labels)
+        self.assertIn('container web already exists and is not managed by '
+                      'this deployment', str(exc))
+        self.assertIn('s/1/other', str(exc))
+        self.assertEqual([], api.removed)
