@@ -171,7 +171,9 @@ class DockerEngine:
 
     def _images(self, refs):
         """{ref: image id}, pulling what is missing."""
-        if self.reader is not None and refs:
+        if not refs:
+            return {}
+        if self.reader is not None:
             try:
                 ids = self.reader.image_ids(refs)
                 if len(ids) == len(refs):
