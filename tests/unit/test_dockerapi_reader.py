@@ -1,0 +1,157 @@
+"""The light Engine API reader: what it reads over a local socket, and that
+the Docker engine adapter falls back to the SDK client whenever it cannot
+use it, and never makes that client when there is nothing to change."""
+
+import json
+import os
+import socketserver
+import threading
+import urllib.parse
+
+import fixtures
+import testtools
+
+from heat_container_hooks import conf as conf_mod
+from heat_container_hooks import deployment as deployment_mod
+from heat_container_hooks import dockerapi
+from heat_container_hooks.engines import docker as docker_engine
+
+CONTAINER = {'Id': 'c1', 'Names': ['/web'], 'State': 'running',
+             'Labels': {'managed_by': 'test'}, 'ImageID': 'sha256:1',
+             'Status': 'Up 2 seconds'}
+
+
+class FakeEngineServer:
+    """A unix socket answering GETs from a {path: (status, body)} table
+    (path without the query string), HTTP/1.0 style."""
+
+    def __init__(self, path, answers):
+        self.requests = []
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                line = self.rfile.readline().decode('ascii')
+                while self.rfile.readline() not in (b'\r\n', b''):
+                    pass
+                target = line.split(' ')[1]
+                outer.requests.append(target)
+                status, body = answers.get(target.split('?')[0],
+                                           (404, {'message': 'no'}))
+                data = json.dumps(body).encode()
+                self.wfile.write(b'HTTP/1.0 %d X\r\nContent-Type: '
+                                 b'application/json\r\nContent-Length: %d'
+                                 b'\r\n\r\n' % (status, len(data)) + data)
+
+        self.server = socketserver.ThreadingUnixStreamServer(path, Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def settings(**extra):
+    values = dict(managed_by='test', working_dir='/nonexistent',
+                  lock_dir='/nonexistent', lock_timeout=1, start_timeout=1,
+                  healthy_timeout=1, oneshot_timeout=1, exec_timeout=1,
+                  stop_grace_period=1, settle_time=0, docker_api_timeout=5)
+    values.update(extra)
+    return conf_mod.Settings(**values)
+
+
+class FakeAPI:
+    def __init__(self, containers=()):
+        self.listed = []
+        self.items = list(containers)
+
+    def containers(self, all=False, filters=None):
+        self.listed.append(filters)
+        return self.items
+
+    def close(self):
+        pass
+
+
+class ReaderTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.sock = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                                 'engine.sock')
+
+    def serve(self, answers):
+        server = FakeEngineServer(self.sock, answers)
+        self.addCleanup(server.close)
+        return server
+
+    def test_containers_query_and_answer(self):
+        server = self.serve({'/containers/json': (200, [CONTAINER])})
+        reader = dockerapi.LocalReader(self.sock, 5)
+        found = dockerapi.observe(reader, ['managed_by=test'])
+        self.assertEqual([('c1', 'web', 'running')],
+                         [(c.id, c.name, c.state) for c in found])
+        query = urllib.parse.parse_qs(server.requests[0].split('?')[1])
+        self.assertEqual(['1'], query['all'])
+        self.assertEqual({'label': ['managed_by=test']},
+                         json.loads(query['filters'][0]))
+
+    def test_image_ids_leave_missing_images_out(self):
+        self.serve({'/images/busybox:1/json': (200, {'Id': 'sha256:b'})})
+        reader = dockerapi.LocalReader(self.sock, 5)
+        self.assertEqual({'busybox:1': 'sha256:b'},
+                         reader.image_ids(['busybox:1', 'other:2']))
+
+    def test_an_error_answer_is_a_reader_error(self):
+        self.serve({'/containers/json': (500, {'message': 'boom'})})
+        reader = dockerapi.LocalReader(self.sock, 5)
+        self.assertRaises(dockerapi.ReaderError, reader.containers, True)
+
+    def test_only_local_sockets_get_a_reader(self):
+        self.useFixture(fixtures.EnvironmentVariable('DOCKER_HOST'))
+        self.assertIsNone(dockerapi.local_reader(
+            settings(docker_url='tcp://127.0.0.1:2375')))
+        self.assertEqual('/run/x.sock', dockerapi.local_reader(
+            settings(docker_url='unix:///run/x.sock')).path)
+        self.assertEqual('/var/run/docker.sock',
+                         dockerapi.local_reader(settings()).path)
+
+
+class EngineFallbackTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.sock = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                                 'engine.sock')
+        self.owner = deployment_mod.Owner('test', 's/1/r', 's/1', 'r')
+        self.made = []
+        api = FakeAPI([dict(CONTAINER, Labels={})])
+
+        def client(settings):
+            self.made.append(settings)
+            return api
+        self.api = api
+        self.useFixture(fixtures.MonkeyPatch(
+            'heat_container_hooks.dockerapi.client', client))
+
+    def engine(self):
+        return docker_engine.DockerEngine(
+            settings(docker_url='unix://' + self.sock))
+
+    def test_nothing_to_change_never_makes_the_sdk_client(self):
+        FakeEngineServer(self.sock, {'/containers/json': (200, [])})
+        engine = self.engine()
+        result = engine.converge(self.owner, 'cfg', (), 'CREATE')
+        engine.close()
+        self.assertIsNone(result.error)
+        self.assertEqual([], self.made)
+
+    def test_unreachable_reader_falls_back_to_the_sdk_client(self):
+        engine = self.engine()      # nothing listens on the socket
+        found = engine.observe()
+        engine.close()
+        self.assertEqual(['web'], [c.name for c in found])
+        self.assertEqual(1, len(self.made))
+        self.assertIsNone(engine.reader)
