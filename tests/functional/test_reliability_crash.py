@@ -14,6 +14,7 @@ import docker
 import fixtures
 from testtools import content
 
+from heat_container_hooks import groups
 from tests.functional import test_reliability
 
 SERVICE = test_reliability.SERVICE
@@ -234,3 +235,59 @@ class EngineLossTest(test_reliability.ReliabilityBase):
         names = sorted(c.name for c in self.private.containers.list(
             all=True))
         self.assertEqual(sorted([job, web]), names)
+
+
+class ComposeCrashTest(test_reliability.ReliabilityBase):
+    """The same for docker-compose: the hook (and the compose process it
+    runs) killed mid-apply, then a run that converges."""
+
+    group = 'docker-compose'
+
+    def setUp(self):
+        super().setUp()
+        if groups.get(self.group) is None:
+            self.skipTest('no docker-compose group')
+        self.addCleanup(self.remove_test_networks)
+
+    def remove_test_networks(self):
+        self.remove_test_containers()
+        for network in self.client.networks.list():
+            if network.name.startswith(self.prefix):
+                network.remove()
+
+    def config(self, generation):
+        return {'services': {
+            'a': self.compose_service(),
+            'b': self.compose_service(environment={
+                'GEN': str(generation % 3)}, depends_on=['a'])}}
+
+    def test_sigkill_at_random_points_then_converge(self):
+        seed = random.randrange(1 << 30)
+        rng = random.Random(seed)
+        for generation in range(5):
+            item = self.item(self.config(generation), name=self.prefix,
+                             config_id='gen%d' % generation)
+            victim = test_reliability.HookProcess(self, item)
+            time.sleep(rng.uniform(0.5, 4.0))
+            # The hook only: a compose process it started may still be
+            # running when the next run starts.
+            victim.proc.kill()
+            victim.proc.wait(30)
+            victim.proc.stdout.close()
+            victim.proc.stderr.close()
+            result = self.run_hook(item)
+            ours = self.stack_containers()
+            self.assertEqual(0, result.code, 'seed %d generation %d: %s\n'
+                             'containers: %s\nlog: %s'
+                             % (seed, generation, result.error, [
+                                 (c.name, c.status) for c in ours],
+                                 result.stderr[-3000:]))
+            services = sorted(c.labels['com.docker.compose.service']
+                              for c in ours)
+            self.assertEqual(['a', 'b'], services,
+                             'seed %d generation %d' % (seed, generation))
+            for container in ours:
+                self.assertEqual('running', container.status)
+                if container.labels['com.docker.compose.service'] == 'b':
+                    self.assertIn('GEN=%d' % (generation % 3),
+                                  container.attrs['Config']['Env'])
