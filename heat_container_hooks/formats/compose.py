@@ -610,7 +610,14 @@ def plan_specs(deployment, specs):
     """The Project for ContainerSpecs (the neutral group's compose tool):
     values are rendered literally (no interpolation), secrets go through
     0600 env files; no specs gives a project to bring down."""
-    compose = render_specs(specs) if specs else None
+    if not specs:
+        # Only something to bring down; a deployment whose name cannot
+        # name a project never had one.
+        try:
+            return Project(name=project_name(deployment), compose=None)
+        except errors.InvalidDeployment:
+            return Project(name=None, compose=None)
+    compose = render_specs(specs)
     return dataclasses.replace(
         plan(deployment, compose, None, secret_env_files(specs),
              read_env_files=False),

@@ -315,3 +315,7 @@ class RenderSpecsTest(testtools.TestCase):
                          tuple(f.path for f in project.files))
         self.assertEqual(('sekret',), project.secret_values)
         self.assertIsNone(compose.plan_specs(deployment, []).compose)
+        odd = make_deployment(name='a/b')
+        self.assertIsNone(compose.plan_specs(odd, []).name)
+        self.assertRaises(errors.InvalidDeployment, compose.plan_specs, odd,
+                          [spec])
