@@ -81,6 +81,12 @@ class ReliabilityBase(base.FunctionalTest):
         return dict({'image': self.image, 'command': SERVICE}, **NET,
                     **extra)
 
+    def remove_test_networks(self):
+        self.remove_test_containers()
+        for network in self.client.networks.list():
+            if network.name.startswith(self.prefix):
+                network.remove()
+
     def compose_service(self, **extra):
         return dict({'image': self.image, 'command': SERVICE,
                      'network_mode': 'none'}, **extra)
@@ -267,6 +273,21 @@ class ReliabilityTest(ReliabilityBase):
         # One created, the other found them running and kept them.
         acts = sorted(r.stdout.split()[0] for r in results)
         self.assertEqual(['created', 'kept'], acts)
+
+    def test_same_compose_deployment_twice_at_once(self):
+        if groups.get('docker-compose') is None:
+            self.skipTest('no docker-compose group')
+        self.addCleanup(self.remove_test_networks)
+        item = self.item({'services': {'a': self.compose_service(),
+                                       'b': self.compose_service()}},
+                         group='docker-compose', name=self.prefix)
+        runs = [HookProcess(self, item, group='docker-compose')
+                for _ in range(2)]
+        for result in [r.finish() for r in runs]:
+            self.assertEqual(0, result.code, result.error)
+        services = sorted(c.labels['com.docker.compose.service']
+                          for c in self.stack_containers())
+        self.assertEqual(['a', 'b'], services)
 
     def test_lock_timeout_gives_a_clear_message(self):
         job = self.name('job')

@@ -249,12 +249,6 @@ class ComposeCrashTest(test_reliability.ReliabilityBase):
             self.skipTest('no docker-compose group')
         self.addCleanup(self.remove_test_networks)
 
-    def remove_test_networks(self):
-        self.remove_test_containers()
-        for network in self.client.networks.list():
-            if network.name.startswith(self.prefix):
-                network.remove()
-
     def config(self, generation):
         return {'services': {
             'a': self.compose_service(),
