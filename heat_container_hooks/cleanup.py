@@ -11,15 +11,19 @@ from heat_container_hooks import labels as labels_mod
 LOG = logging.getLogger(__name__)
 
 
-def current_owners(group, items):
-    """Owner keys and config ids of the group's deployments in the list."""
+def current_owners(group, items, conf=None):
+    """Owner keys and config ids of the deployments in the list that may
+    own this group's containers: the group's own, or every group's when
+    the configuration gives all groups one managed_by (then a container of
+    another group's current deployment is never taken for stale)."""
+    shared = conf is not None and bool(conf.managed_by)
     keys, ids = set(), set()
     for item in items:
         try:
             parsed = deployment_mod.from_dict(item)
         except Exception:  # a broken item owns nothing; keep going
             continue
-        if parsed.group != group:
+        if not parsed.group or (parsed.group != group and not shared):
             continue
         keys.add(parsed.owner_key)
         ids.add(parsed.id)
@@ -51,7 +55,7 @@ def containers(group, items, conf, managed_by=None):
     from heat_container_hooks.engines import docker as docker_engine
     overrides = {'managed_by': managed_by} if managed_by else {}
     settings = conf_mod.settings_for(conf, group, overrides)
-    keys, ids = current_owners(group, items)
+    keys, ids = current_owners(group, items, conf)
     engine = docker_engine.DockerEngine(settings)
     try:
         observed = dockerapi.observe(engine.api, [

@@ -166,16 +166,17 @@ def converge_specs(specs, owner, config_id, settings, conf, action,
         engine.close()
 
 
-def cleanup(group, items, conf):
+def cleanup(group, items, conf, managed_by=None, runner=None):
     """Uninstall what this group installed for deployments no longer in the
     heat-config list (this managed_by only). Never raises."""
     from heat_container_hooks import cleanup as cleanup_mod
     from heat_container_hooks import conf as conf_mod
-    settings = conf_mod.settings_for(conf, group, {})
-    keys, ids = cleanup_mod.current_owners(group, items)
+    settings = conf_mod.settings_for(
+        conf, group, {'managed_by': managed_by} if managed_by else {})
+    keys, ids = cleanup_mod.current_owners(group, items, conf)
     lines = []
     try:
-        engine = AtomicEngine(settings, conf, choose_runner(conf))
+        engine = AtomicEngine(settings, conf, runner or choose_runner(conf))
     except Exception as exc:
         return ['cannot clean up: %s' % exc]
     try:

@@ -69,6 +69,10 @@ class _DockerTool:
     def problems(self, specs, conf):
         return []
 
+    def cleanup(self, group, items, keys, conf, managed_by):
+        from heat_container_hooks import cleanup
+        return cleanup.containers(group, items, conf, managed_by=managed_by)
+
     def converge(self, job, specs, owner, action):
         from heat_container_hooks.engines import docker as docker_engine
         engine = docker_engine.DockerEngine(job.settings)
@@ -91,6 +95,17 @@ class _ComposeTool:
             return exc.problems
         return []
 
+    def cleanup(self, group, items, keys, conf, managed_by):
+        from heat_container_hooks import conf as conf_mod
+        from heat_container_hooks.engines import compose as compose_engine
+        settings = conf_mod.settings_for(conf, group,
+                                         {'managed_by': managed_by})
+        engine = compose_engine.ComposeEngine(settings, conf.compose)
+        try:
+            return engine.cleanup(keys)
+        finally:
+            engine.close()
+
     def converge(self, job, specs, owner, action):
         from heat_container_hooks.engines import compose as compose_engine
         from heat_container_hooks.formats import compose as compose_format
@@ -109,6 +124,11 @@ class _AtomicTool:
 
     name = 'atomic'
     runner = 'docker'
+
+    def cleanup(self, group, items, keys, conf, managed_by):
+        from heat_container_hooks.engines import atomic as atomic_engine
+        return atomic_engine.cleanup(group, items, conf, managed_by,
+                                     self.runner)
 
     def problems(self, specs, conf):
         from heat_container_hooks.engines import atomic as atomic_engine
@@ -180,13 +200,20 @@ class ContainerGroup(groups.Group):
         return result
 
     def cleanup(self, items, conf):
+        """Each tool's own cleanup, for its managed_by/<tool>. Never
+        raises."""
         from heat_container_hooks import cleanup
+        keys, _ = cleanup.current_owners(self.name, items, conf)
+        base = conf.managed_by or self.name
         lines = []
-        for tool in ADAPTERS:
-            lines.extend(cleanup.containers(
-                self.name, items, conf,
-                managed_by=tool_owner(deployment_mod.Owner(
-                    conf.managed_by or self.name, ''), tool).managed_by))
+        for tool in TOOLS:
+            managed_by = '%s/%s' % (base, tool)
+            try:
+                lines.extend(adapter(tool).cleanup(self.name, items, keys,
+                                                   conf, managed_by))
+            except Exception as exc:  # never stop the other cleanups
+                lines.append('%s cleanup failed: %s: %s'
+                             % (tool, type(exc).__name__, exc))
         return lines
 
 

@@ -71,7 +71,7 @@ class DockerComposeGroup(groups.Group):
             from heat_container_hooks.engines import compose as \
                 compose_engine
             settings = conf_mod.settings_for(conf, self.name, {})
-            keys, _ = cleanup.current_owners(self.name, items)
+            keys, _ = cleanup.current_owners(self.name, items, conf)
             engine = compose_engine.ComposeEngine(settings, conf.compose)
             try:
                 return engine.cleanup(keys)

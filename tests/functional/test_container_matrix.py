@@ -94,6 +94,28 @@ class ContainerMatrixTest(base.FunctionalTest):
         self.assertEqual(0, deleted.code, deleted.error)
         self.assertEqual([], self.owned())
 
+    def test_cleanup_removes_what_any_tool_made(self):
+        import json
+        import os
+        import subprocess
+        created = self.run_hook(self.deployment('compose'))
+        self.assertEqual(0, created.code, created.error)
+        listing = os.path.join(self.tmp, 'heat-config')
+        with open(listing, 'w') as handle:
+            json.dump([], handle)
+        command = self.hook_command()
+        command[0] = command[0].replace('heat-config-container',
+                                        'heat-config-cleanup')
+        proc = subprocess.run(command + ['--heat-config', listing, '--group',
+                                         'container'],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=120)
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        self.assertEqual([], self.owned())
+        networks = self.client.networks.list(
+            filters={'label': 'managed_by=%s/compose' % self.managed_by})
+        self.assertEqual([], networks)
+
     def test_key_a_tool_cannot_honour_is_named(self):
         item = self.item({self.app: {'image': self.image, 'command': SERVICE,
                                      'volumes': ['/tmp:/data']}},
