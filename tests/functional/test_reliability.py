@@ -169,14 +169,22 @@ class ReliabilityTest(ReliabilityBase):
         job = self.name('job')
         canary = os.path.join(self.tmp, 'canary')
         value = 'a=b\nC=d; $(touch %s) `touch %s` | true' % (canary, canary)
+        split = self.name('split')
         result = self.run_hook(self.item({job: {
             'image': self.image, 'detach': False, **NET,
             'environment': {'X': value, 'Y': 'p=q'},
-            'command': ['printf', '%s|%s|%s', '$(id)', '`id`;x', value]}},
-            outputs=[job + '_stdout']))
+            'command': ['printf', '%s|%s|%s', '$(id)', '`id`;x', value]},
+            # A string command is split with shell quoting rules, never run
+            # by a shell.
+            split: {'image': self.image, 'detach': False, **NET,
+                    'command': "printf '%%s|' '$(id)' `id` 'a;b' "
+                               "\"touch %s\"" % canary}},
+            outputs=[job + '_stdout', split + '_stdout']))
         self.assertEqual(0, result.code, result.error)
         self.assertEqual('$(id)|`id`;x|%s' % value, result.reply[
             job + '_stdout'])
+        self.assertEqual('$(id)|`id`|a;b|touch %s|' % canary,
+                         result.reply[split + '_stdout'])
         env = self.container(job).attrs['Config']['Env']
         self.assertIn('X=%s' % value, env)
         self.assertIn('Y=p=q', env)
@@ -203,6 +211,9 @@ class ReliabilityTest(ReliabilityBase):
         secrets = {'deploy_password': marker + 'pw',
                    'deploy_signal_id': 'http://x/?sig=%ssig' % marker,
                    'deploy_auth_url': 'http://%sauth/' % marker,
+                   'deploy_username': marker + 'user',
+                   'deploy_user_id': marker + 'uid',
+                   'deploy_queue_id': marker + 'queue',
                    'app_key': marker + 'key',
                    'db_password': marker + 'db'}
         job, web = self.name('job'), self.name('web')

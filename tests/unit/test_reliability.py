@@ -7,6 +7,7 @@ import copy
 import io
 import json
 import logging
+import os
 import threading
 import time
 from unittest import mock
@@ -217,6 +218,9 @@ class FuzzTest(testtools.TestCase):
         if code == errors.InvalidDeployment.status:
             self.assertEqual([], self.recorder.converged,
                              'an invalid deployment reached converge')
+            # Reading and validating writes nothing either.
+            self.assertEqual([], os.listdir(self.conf.working_dir)
+                             if os.path.isdir(self.conf.working_dir) else [])
         if self.recorder.converged:
             # Only a deployment that read as valid is carried out.
             self.assertEqual(0, code, stderr)
