@@ -209,6 +209,22 @@ class EngineLossTest(test_reliability.ReliabilityBase):
         self.assertEqual(0, back.code, back.error)
         self.assertEqual('running', self.private_state(web))
 
+    def test_compose_engine_stopped_before_the_run(self):
+        if groups.get('docker-compose') is None:
+            self.skipTest('no docker-compose group')
+        item = self.item({'services': {'web': self.compose_service()}},
+                         group='docker-compose', name=self.prefix)
+        self.dockerd.stop()
+        down = self.run_hook(item, group='docker-compose', timeout=120)
+        self.assert_engine_failure(down)
+        self.dockerd.start()
+        back = self.run_hook(item, group='docker-compose', timeout=120)
+        self.assertEqual(0, back.code, back.error)
+        running = [c for c in self.private.containers.list()
+                   if c.labels.get('deploy_stack_id') == self.stack]
+        self.assertEqual(['web'], [c.labels['com.docker.compose.service']
+                                   for c in running])
+
     def test_engine_stopped_during_the_run(self):
         job, web = self.name('job'), self.name('web')
         item = self.item({
