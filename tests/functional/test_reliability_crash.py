@@ -209,6 +209,21 @@ class EngineLossTest(test_reliability.ReliabilityBase):
         self.assertEqual(0, back.code, back.error)
         self.assertEqual('running', self.private_state(web))
 
+    def test_engine_that_hangs(self):
+        # dockerd frozen (SIGSTOP): the socket accepts, nothing answers.
+        self.write_conf(docker_url=self.dockerd.url, docker_api_timeout=3)
+        web = self.name('web')
+        item = self.item({web: self.service()})
+        os.kill(self.dockerd.proc.pid, signal.SIGSTOP)
+        try:
+            hung = self.run_hook(item, timeout=90)
+        finally:
+            os.kill(self.dockerd.proc.pid, signal.SIGCONT)
+        self.assert_engine_failure(hung)
+        back = self.run_hook(item, timeout=90)
+        self.assertEqual(0, back.code, back.error)
+        self.assertEqual('running', self.private_state(web))
+
     def test_compose_engine_stopped_before_the_run(self):
         if groups.get('docker-compose') is None:
             self.skipTest('no docker-compose group')
