@@ -32,6 +32,13 @@ class HookProcess:
         self.proc.stdin.write(json.dumps(payload).encode('utf-8'))
         self.proc.stdin.close()
 
+    def kill(self):
+        """SIGKILL, as an agent's timeout or the OOM killer does."""
+        self.proc.kill()
+        self.proc.wait(30)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
     def finish(self, timeout=120):
         """The reply, with the stdout contract checked."""
         self.proc.wait(timeout)

@@ -146,10 +146,7 @@ class CrashTest(test_reliability.ReliabilityBase):
                              config_id='gen%d' % generation)
             victim = test_reliability.HookProcess(self, item)
             time.sleep(rng.uniform(0.3, 3.0))
-            victim.proc.kill()
-            victim.proc.wait(30)
-            victim.proc.stdout.close()
-            victim.proc.stderr.close()
+            victim.kill()
             result = self.run_hook(item)
             self.assertEqual(0, result.code, 'seed %d generation %d: %s\n'
                              'containers: %s\nlog: %s'
@@ -159,6 +156,14 @@ class CrashTest(test_reliability.ReliabilityBase):
                                  for c in self.ours()],
                                  result.stderr[-3000:]))
             self.assert_converged(generation)
+        # A DELETE killed halfway, then run again: nothing is left.
+        item = self.item(None, config_id='delete', action='DELETE')
+        victim = test_reliability.HookProcess(self, item)
+        time.sleep(rng.uniform(0.3, 2.5))
+        victim.kill()
+        result = self.run_hook(item)
+        self.assertEqual(0, result.code, result.error)
+        self.assertEqual([], self.ours())
 
 
 class EngineLossTest(test_reliability.ReliabilityBase):
@@ -296,10 +301,7 @@ class ComposeCrashTest(test_reliability.ReliabilityBase):
             time.sleep(rng.uniform(0.5, 4.0))
             # The hook only: a compose process it started may still be
             # running when the next run starts.
-            victim.proc.kill()
-            victim.proc.wait(30)
-            victim.proc.stdout.close()
-            victim.proc.stderr.close()
+            victim.kill()
             result = self.run_hook(item)
             ours = self.stack_containers()
             self.assertEqual(0, result.code, 'seed %d generation %d: %s\n'
