@@ -37,8 +37,8 @@ def template(name):
     return os.path.join(TEMPLATES, name)
 
 
-def hook_command(group):
-    script = 'heat-config-%s' % group
+def hook_command(group, prefix='heat-config-'):
+    script = prefix + group
     path = shutil.which(script)
     if path is None:
         path = os.path.join(os.path.dirname(sys.executable), script)
@@ -101,6 +101,66 @@ def complete_deployments(hc, server_id, conf_file, done=None):
     return replies
 
 
+class Agent(fixtures.Fixture):
+    """Our agent (`heat-container-agent`) polling a LocalHeat for one
+    server, as a detached process logging to <work_dir>/agent.log; stopped
+    (SIGTERM, then SIGKILL) on cleanUp."""
+
+    # HEAT_SIGNAL/CFN_SIGNAL need Keystone (the deployment's
+    # deploy_auth_url): on the local Heat, replies go through the
+    # software-deployments API instead.
+    def __init__(self, heat, server_id, work_dir, hooks_conf_text='',
+                 signal_mode='deployments-api', polling_interval=1):
+        super().__init__()
+        self.heat = heat
+        self.server_id = server_id
+        self.work_dir = work_dir
+        self.hooks_conf_text = hooks_conf_text
+        self.signal_mode = signal_mode
+        self.polling_interval = polling_interval
+
+    def _setUp(self):
+        os.makedirs(self.work_dir, exist_ok=True)
+        self.conf_file = os.path.join(self.work_dir, 'agent.conf')
+        self.log_path = os.path.join(self.work_dir, 'agent.log')
+        with open(self.conf_file, 'w') as handle:
+            handle.write(self.hooks_conf_text)
+            handle.write('\n[agent]\nheat_url = %s\nheat_token = %s\n'
+                         'server_id = %s\npolling_interval = %s\n'
+                         'state_dir = %s\nsignal_mode = %s\n'
+                         % (self.heat.endpoint, self.heat.token,
+                            self.server_id, self.polling_interval,
+                            os.path.join(self.work_dir, 'state'),
+                            self.signal_mode))
+        with open(self.log_path, 'a') as log:
+            self.process = subprocess.Popen(
+                hook_command('container-agent', prefix='heat-')
+                + ['--config-file', self.conf_file],
+                stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+                env=dict(os.environ,
+                         HEAT_CONTAINER_HOOKS_CONFIG=self.conf_file))
+        self.addCleanup(self.stop)
+
+    def stop(self):
+        proc, self.process = self.process, None
+        if proc is None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def log_tail(self, lines=60):
+        try:
+            with open(self.log_path, errors='replace') as handle:
+                return ''.join(handle.readlines()[-lines:])
+        except OSError:
+            return ''
+
+
 class HeatTest(testtools.TestCase):
     """A test against a fresh local Heat (one per test; about 6 s)."""
 
@@ -112,11 +172,13 @@ class HeatTest(testtools.TestCase):
         self.tmp = self.useFixture(fixtures.TempDir()).path
         self.prefix = 'hch%s' % uuid.uuid4().hex[:8]
         self.hook_conf = os.path.join(self.tmp, 'hooks.conf')
+        self.hook_conf_text = (
+            '[DEFAULT]\nworking_dir = %s\nlock_dir = %s\n'
+            'log_level = DEBUG\nsettle_time = 0.5\n'
+            % (os.path.join(self.tmp, 'work'),
+               os.path.join(self.tmp, 'locks')))
         with open(self.hook_conf, 'w') as handle:
-            handle.write('[DEFAULT]\nworking_dir = %s\nlock_dir = %s\n'
-                         'log_level = DEBUG\nsettle_time = 0.5\n'
-                         % (os.path.join(self.tmp, 'work'),
-                            os.path.join(self.tmp, 'locks')))
+            handle.write(self.hook_conf_text)
         self.addOnException(self._heat_log)
 
     def _heat_log(self, exc_info):
@@ -154,6 +216,30 @@ class HeatTest(testtools.TestCase):
                                     agent=False)
             return 'DELETE_COMPLETE' if stack is None else \
                 stack.stack_status
+
+    def start_agent(self, server_id, **kwargs):
+        """Our agent for server_id (stopped on cleanUp); its log is added
+        to the details of a failing test."""
+        agent = self.useFixture(Agent(
+            self.heat, server_id, os.path.join(self.tmp, 'agent-%s'
+                                               % server_id[:8]),
+            self.hook_conf_text, **kwargs))
+        self.addOnException(lambda exc_info: self.addDetail(
+            'agent-log-%s' % server_id[:8],
+            testtools.content.text_content(agent.log_tail(200))))
+        return agent
+
+    def wait_servers(self, stack_id, count=1, timeout=STACK_TIMEOUT):
+        """The DeployedServer ids once count of them exist."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ids = self.server_ids(stack_id)
+            status = self.hc.stacks.get(stack_id).stack_status
+            if len(ids) >= count or not status.endswith('IN_PROGRESS'):
+                return ids
+            if time.monotonic() > deadline:
+                self.fail('%d servers after %ds' % (len(ids), timeout))
+            time.sleep(0.5)
 
     def server_ids(self, stack_id):
         return [r.physical_resource_id

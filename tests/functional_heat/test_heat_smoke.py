@@ -52,3 +52,19 @@ class HeatSmokeTest(base.HeatTest):
         stack = self.wait_stack(stack_id, ('CREATE_FAILED',))
         self.assertEqual('CREATE_FAILED', stack.stack_status)
         self.assertIn('smoke-boom', stack.stack_status_reason)
+
+    def test_our_agent_completes_the_deployment(self):
+        functional_base.ensure_busybox(self.docker)
+        name = '%s-agent' % self.prefix
+        self.addCleanup(self.remove_containers, name)
+
+        stack_id = self.create_stack('smoke.yaml', {
+            'container_name': name, 'image': base.BUSYBOX_IMAGE})
+        [server_id] = self.wait_servers(stack_id)
+        self.start_agent(server_id)
+        stack = self.wait_stack(stack_id, ('CREATE_COMPLETE',), agent=False)
+        self.assertEqual('CREATE_COMPLETE', stack.stack_status,
+                         stack.stack_status_reason)
+        container = self.docker.containers.get(name)
+        self.assertEqual(container.id,
+                         self.outputs(stack_id)['containers'][name]['id'])
