@@ -162,11 +162,17 @@ class Agent(fixtures.Fixture):
 
 
 class HeatTest(testtools.TestCase):
-    """A test against a fresh local Heat (one per test; about 6 s)."""
+    """A test against a local Heat: a fresh one per test (about 6 s), or
+    with shared_heat = True one per test process (harness.shared())."""
+
+    shared_heat = False
 
     def setUp(self):
         super().setUp()
-        self.heat = self.useFixture(harness.LocalHeat())
+        if self.shared_heat:
+            self.heat = harness.shared()
+        else:
+            self.heat = self.useFixture(harness.LocalHeat())
         self.hc = self.heat.client()
         self.docker = docker.from_env(timeout=120)
         self.tmp = self.useFixture(fixtures.TempDir()).path

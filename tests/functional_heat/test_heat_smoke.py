@@ -12,6 +12,8 @@ from tests.functional_heat import base
 
 class HeatSmokeTest(base.HeatTest):
 
+    shared_heat = True
+
     def test_docker_cmd_deployment(self):
         functional_base.ensure_busybox(self.docker)
         name = '%s-smoke' % self.prefix

@@ -24,6 +24,7 @@ Options come from arguments or the environment:
     HCH_CACHE            where the Heat virtualenv is cached
 """
 
+import atexit
 import os
 import secrets
 import shutil
@@ -239,3 +240,18 @@ class LocalHeat(fixtures.Fixture):
 
 class _PortTaken(Exception):
     pass
+
+
+_SHARED = []
+
+
+def shared():
+    """One LocalHeat for the whole test process (a stestr worker), started
+    on first use and stopped at exit; saves the start-up per test. Tests
+    that share it must use unique stack names."""
+    if not _SHARED:
+        heat = LocalHeat()
+        heat.setUp()
+        atexit.register(heat.cleanUp)
+        _SHARED.append(heat)
+    return _SHARED[0]
