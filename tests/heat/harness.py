@@ -114,7 +114,8 @@ class LocalHeat(fixtures.Fixture):
                 break
             except _PortTaken:
                 if self.requested_port:
-                    raise HeatStartError('port %d is taken' % self.port)
+                    raise HeatStartError('port %d is taken: pick another '
+                                         'or none' % self.port) from None
         else:
             raise HeatStartError('no free port found in 3 attempts')
         self.timings['start'] = time.monotonic() - started
