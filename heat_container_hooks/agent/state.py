@@ -13,7 +13,8 @@ so a crash or a reboot in the middle of one is harmless.
 import json
 import os
 import re
-import tempfile
+
+from heat_container_hooks import fileutil
 
 _UNSAFE = re.compile(r'[^A-Za-z0-9_.-]')
 
@@ -51,19 +52,4 @@ class State:
             pass
 
     def _write(self, path, data):
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix='.tmp-')
-        try:
-            with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-                json.dump(data, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        dir_fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fileutil.write_atomic(path, json.dumps(data), sync_directory=True)

@@ -11,13 +11,13 @@ import os
 import shutil
 import stat
 import subprocess
-import tempfile
 import time
 
 from oslo_log import log as logging
 
 from heat_container_hooks import dockerapi
 from heat_container_hooks import errors
+from heat_container_hooks import fileutil
 from heat_container_hooks.formats import compose as compose_format
 from heat_container_hooks import labels as labels_mod
 from heat_container_hooks import outcome as outcome_mod
@@ -188,18 +188,7 @@ def write_files(directory, root, files):
                                    % (item.path, directory))
         parent = os.path.dirname(target)
         _safe_dir(parent, root)
-        handle, temp = tempfile.mkstemp(dir=parent, prefix='.tmp-')
-        try:
-            os.fchmod(handle, item.mode)
-            with os.fdopen(handle, 'w', encoding='utf-8') as out:
-                out.write(item.content)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temp, target)
-        except BaseException:
-            if os.path.exists(temp):
-                os.unlink(temp)
-            raise
+        fileutil.write_atomic(target, item.content, item.mode)
 
 
 def remove_stale_files(directory, previous, files):
