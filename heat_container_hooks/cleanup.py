@@ -10,6 +10,13 @@ from heat_container_hooks import labels as labels_mod
 
 LOG = logging.getLogger(__name__)
 
+# Containers that another group's own cleanup takes apart: atomic's state
+# records (their image's UNINSTALL must run; removing a record alone
+# leaks the container its RUN label made) and Compose's (the project is
+# brought down). With one managed_by for all groups they carry ours too.
+OTHER_GROUPS_LABELS = ('heat_container_hooks.atomic.record',
+                       'com.docker.compose.project')
+
 
 def current_owners(group, items, conf=None):
     """Owner keys and config ids of the deployments in the list that may
@@ -60,6 +67,8 @@ def containers(group, items, conf, managed_by=None):
     try:
         observed = dockerapi.observe(engine.api, [
             '%s=%s' % (labels_mod.MANAGED_BY, settings.managed_by)])
+        observed = [c for c in observed if not any(
+            label in c.labels for label in OTHER_GROUPS_LABELS)]
         gone = stale(observed, settings.managed_by, keys, ids)
         results = engine.remove_all(gone)
     finally:

@@ -100,6 +100,18 @@ def heat_status(item, reply):
     return 'COMPLETE', 'Outputs received'
 
 
+REASON_STDERR_CHARS = 1000
+
+
+def failure_reason(reason, reply):
+    """reason, then the start of deploy_stderr (where the hooks put what
+    failed and the fix), at most REASON_STDERR_CHARS of it."""
+    stderr = (reply.get('deploy_stderr') or '').strip()
+    if not stderr:
+        return reason
+    return '%s\n%s' % (reason, stderr[:REASON_STDERR_CHARS])
+
+
 class Signaller:
 
     def __init__(self, conf, heat=None, sleep=time.sleep):
@@ -243,6 +255,11 @@ class Signaller:
         values = inputs_of(item)
         server = self.agent.server_id or values.get('deploy_server_id')
         status, reason = heat_status(item, reply)
+        if status == 'FAILED':
+            # Heat builds a signal's reason from the status code alone;
+            # here the agent writes it, so the failure itself (the first
+            # lines of deploy_stderr) reaches the stack's reason.
+            reason = failure_reason(reason, reply)
         with _client_errors('software_deployments.update'):
             found = [d for d in self.heat.software_deployments.list(
                 server_id=server) if d.config_id == item.get('id')]

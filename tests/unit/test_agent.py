@@ -251,6 +251,15 @@ class TestLocalHeat(AgentTestCase):
         self.assertEqual('FAILED', data['status'])
         self.assertEqual(2, data['output_values']['deploy_status_code'])
 
+    def test_deployments_api_failure_reason_carries_the_error(self):
+        self.set(signal_mode='deployments-api')
+        self.signaller(service.heat_client(self.conf)).send(
+            self.items[0], dict(OK, deploy_status_code=3,
+                                deploy_stderr='container x exited: boom'))
+        reason = self.heat_api.requests[-1][2]['status_reason']
+        self.assertIn('non-zero status code: 3', reason)
+        self.assertIn('container x exited: boom', reason)
+
 
 class FakeSignaller:
     def __init__(self, errors=()):
