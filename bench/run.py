@@ -177,6 +177,12 @@ class PrivateEngine:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        # dockerd leaves its default netns mounted under the exec root.
+        with open('/proc/mounts') as handle:
+            points = [line.split()[1] for line in handle
+                      if line.split()[1].startswith(self.dir + '/')]
+        for point in sorted(points, reverse=True):
+            subprocess.run(['umount', point], stderr=subprocess.DEVNULL)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
