@@ -57,11 +57,11 @@ def reason(exc):
     return _reason(exc)
 
 
-def engine_failure(exc):
+def engine_failure(exc, what='the Docker engine'):
     """The HookError for one of ``engine_errors()``."""
     return errors.EngineError(
-        'the Docker engine failed: %s (fix: check that dockerd runs and '
-        'answers, then run the deployment again)' % _reason(exc))
+        '%s failed: %s (fix: check that it runs and answers, then run the '
+        'deployment again)' % (what, _reason(exc)))
 
 
 class ReaderError(Exception):
@@ -297,6 +297,26 @@ def wait_exit(api, ident, name, timeout):
             'container %s was still running after %gs (fix: check the '
             'command, or raise oneshot_timeout)' % (name, timeout))
     return result.get('StatusCode')
+
+
+def settle(api, items, settle_time, mapper=map):
+    """Fail each started long-running container (a ContainerResult) that
+    does not stay up for ``settle_time``: one sleep for all of them, then
+    one inspect each (``mapper`` may run those in parallel)."""
+    if not items or settle_time <= 0:
+        return list(items)
+    time.sleep(settle_time)
+
+    def check(item):
+        status, health, code = state_of(api.inspect_container(item.id))
+        item.state, item.health = status, health or item.health
+        if status not in ('running', 'restarting'):
+            item.exit_code = code
+            item.error = ('container %s exited with code %s right after '
+                          'starting%s' % (item.name, code,
+                                          _logs_suffix(api, item.id)))
+        return item
+    return list(mapper(check, items))
 
 
 def split_logs(api, ident):

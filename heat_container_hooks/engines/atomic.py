@@ -343,10 +343,8 @@ class AtomicEngine:
         except errors.HookError as exc:
             result.error = result.error or exc
         except dockerapi.engine_errors() as exc:
-            result.error = errors.EngineError(
-                'the container engine failed: %s (fix: check that it runs '
-                'and answers, then run the deployment again)'
-                % dockerapi.reason(exc))
+            result.error = dockerapi.engine_failure(exc,
+                                                    'the container engine')
         for item in result.results:
             if item.failed and result.error is None:
                 result.error = errors.HookError(item.error)
@@ -496,15 +494,7 @@ class AtomicEngine:
             item.state, item.health = dockerapi.wait_ready(
                 self.api, item.id, item.name, healthy,
                 self.settings.start_timeout, self.settings.healthy_timeout)
-            if self.settings.settle_time > 0:
-                time.sleep(self.settings.settle_time)
-                state, health, code = dockerapi.state_of(
-                    self.api.inspect_container(item.id))
-                item.state = state
-                if state not in ('running', 'restarting'):
-                    item.exit_code = code
-                    item.error = ('container %s exited with code %s right '
-                                  'after starting' % (item.name, code))
+            dockerapi.settle(self.api, [item], self.settings.settle_time)
         except dockerapi.ContainerFailed as exc:
             item.error, item.exit_code = str(exc), exc.exit_code
             item.state = 'exited'

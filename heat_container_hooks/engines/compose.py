@@ -11,7 +11,6 @@ import os
 import shutil
 import stat
 import subprocess
-import time
 
 from oslo_log import log as logging
 
@@ -363,7 +362,7 @@ class ComposeEngine:
                 name, 'missing', error='compose made no container for '
                 'service %s' % name))
         if result.error is None and started:
-            self._settle(started)
+            dockerapi.settle(self.api, started, self.settings.settle_time)
         _first_error(result)
 
     def _down_renamed(self, project_name, owner, result, log):
@@ -406,20 +405,6 @@ class ComposeEngine:
             item.exit_code = exc.exit_code
             item.state = dockerapi.state_of(
                 self.api.inspect_container(container.id))[0]
-
-    def _settle(self, started):
-        """A container that exits within settle_time fails the run."""
-        if self.settings.settle_time <= 0:
-            return
-        time.sleep(self.settings.settle_time)
-        for item in started:
-            state, health, code = dockerapi.state_of(
-                self.api.inspect_container(item.id))
-            item.state, item.health = state, health or item.health
-            if state not in ('running', 'restarting'):
-                item.exit_code = code
-                item.error = ('service %s exited with code %s right after '
-                              'starting' % (item.name, code))
 
     # -- DELETE / SUSPEND / RESUME -----------------------------------------
 

@@ -213,10 +213,7 @@ class DockerEngine:
         except errors.HookError as exc:
             result.error = result.error or exc
         except dockerapi.engine_errors() as exc:
-            result.error = errors.EngineError(
-                'the Docker engine failed: %s (fix: check that dockerd runs '
-                'and answers, then run the deployment again)'
-                % dockerapi.reason(exc))
+            result.error = dockerapi.engine_failure(exc)
         return result
 
     def execute(self, plan, owner, config_id, result):
@@ -453,23 +450,11 @@ class DockerEngine:
     def _settle(self, started, result):
         """Fail the run if a container it started exits within
         settle_time."""
-        if not started or self.settings.settle_time <= 0:
+        if not started:
             return
-        time.sleep(self.settings.settle_time)
-
-        def check(item):
-            status, health, code = dockerapi.state_of(
-                self.api.inspect_container(item.id))
-            item.state, item.health = status, health or item.health
-            if status not in ('running', 'restarting'):
-                item.exit_code = code
-                item.error = ('container %s exited with code %s right after '
-                              'starting%s' % (item.name, code,
-                                              dockerapi._logs_suffix(
-                                                  self.api, item.id)))
-            return item
-        checked = list(self.pool.map(check, started))
-        self._first_error(checked, result)
+        self._first_error(dockerapi.settle(self.api, started,
+                                           self.settings.settle_time,
+                                           self.pool.map), result)
 
     # -- cleanup -----------------------------------------------------------
 
