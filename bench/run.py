@@ -123,7 +123,9 @@ class BenchError(Exception):
 
 class PrivateEngine:
     """A dockerd of our own (data root, exec root, socket, pid file and
-    cgroup parent under a temp dir), stopped by its pid at the end."""
+    cgroup parent under a temp dir), stopped by its pid at the end. It runs
+    in a network namespace of its own: a second dockerd in the host's
+    namespace removes the host engine's docker0 bridge."""
 
     def __init__(self):
         # Short path: unix socket paths are limited to ~100 characters.
@@ -134,13 +136,15 @@ class PrivateEngine:
 
     def start(self):
         dockerd = shutil.which('dockerd')
-        if dockerd is None or os.geteuid() != 0:
+        if dockerd is None or shutil.which('unshare') is None or \
+                os.geteuid() != 0:
             raise BenchError('a private engine needs root and dockerd; use '
                              '--docker-host URL to bench on an engine of '
                              'yours')
         log = open(os.path.join(self.dir, 'dockerd.log'), 'wb')
         self.proc = subprocess.Popen(
-            [dockerd, '--data-root', os.path.join(self.dir, 'data'),
+            ['unshare', '--net', '--',
+             dockerd, '--data-root', os.path.join(self.dir, 'data'),
              '--exec-root', os.path.join(self.dir, 'exec'),
              '--pidfile', self.pidfile, '-H', self.url,
              '--bridge=none', '--iptables=false', '--ip-masq=false',
