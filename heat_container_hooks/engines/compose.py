@@ -330,10 +330,21 @@ class ComposeEngine:
                 'cannot write the project in %s: %s (fix: make working_dir '
                 'writable)' % (directory, exc.strerror or exc))
         self._down_renamed(project.name, owner, result, log)
-        before = {_result_name(c): c.id for c in self._observe(project.name)}
+        observed = self._observe(project.name)
+        before = {_result_name(c): c.id for c in observed}
+        finished = finished_oneshots(project, owner, observed)
+        args = ['up', '-d', '--remove-orphans', '--no-build']
+        rest = [s for s in project.services if s not in finished]
         try:
-            self._run(project.name, ['up', '-d', '--remove-orphans',
-                                     '--no-build'], log, project)
+            if not finished:
+                self._run(project.name, args, log, project)
+            elif rest:
+                # Compose starts exited containers again on every up: name
+                # the services to bring up, leaving finished one-shots be.
+                self._run(project.name, args + ['--no-deps'] + rest, log,
+                          project)
+            else:
+                self._remove_orphans(project, observed)
         except errors.HookError as exc:
             result.error = exc
         started = []
@@ -405,6 +416,13 @@ class ComposeEngine:
             item.exit_code = exc.exit_code
             item.state = dockerapi.state_of(
                 self.api.inspect_container(container.id))[0]
+
+    def _remove_orphans(self, project, observed):
+        """What --remove-orphans does, when compose is not run at all."""
+        for container in observed:
+            service = container.labels.get(compose_format.SERVICE_LABEL)
+            if service not in project.services:
+                self.api.remove_container(container.id, force=True, v=True)
 
     # -- DELETE / SUSPEND / RESUME -----------------------------------------
 
@@ -520,6 +538,27 @@ class ComposeEngine:
                 done.append('project %s: down (%d containers removed)'
                             % (project_name, len(outcome.results)))
         return done
+
+
+def finished_oneshots(project, owner, observed):
+    """Services that are one-shots whose container already exited with an
+    accepted code, with the same settings and inputs as now."""
+    services = compose_format.with_labels(
+        project.compose, owner,
+        compose_format.inputs_digest(project))['services']
+    finished = set()
+    for container in observed:
+        name = container.labels.get(compose_format.SERVICE_LABEL)
+        service = services.get(name)
+        if service is None:
+            continue
+        oneshot, codes = compose_format.service_wait(service)
+        if oneshot and container.state == 'exited' and \
+                container.exit_code in codes and \
+                container.fingerprint == service['labels'].get(
+                    labels_mod.FINGERPRINT):
+            finished.add(name)
+    return finished
 
 
 def _result_name(container):

@@ -411,10 +411,12 @@ def plan(deployment, compose, inputs, extra_files=(), field='inputs',
                    secret_values=tuple(v for _, v in secrets))
 
 
-def with_labels(compose, owner):
+def with_labels(compose, owner, inputs_digest=''):
     """The compose mapping with our ownership labels on every service
     (stable across UPDATEs: no config id, so an UPDATE recreates only the
-    services whose own config changed)."""
+    services whose own config changed). A one-shot service also gets a
+    fingerprint of its settings and of the project's inputs and files: a
+    finished one-shot is run again only when that changes."""
     ours = {labels_mod.MANAGED_BY: owner.managed_by,
             labels_mod.OWNER: owner.key,
             labels_mod.STACK_ID: owner.stack_id,
@@ -423,14 +425,28 @@ def with_labels(compose, owner):
     for name, service in compose['services'].items():
         service = dict(service)
         service['labels'] = dict(_label_dict(service.get('labels')), **ours)
+        if service_wait(service)[0]:
+            service['labels'][labels_mod.FINGERPRINT] = _digest(
+                [service, inputs_digest])
         services[name] = service
     return dict(compose, services=services)
+
+
+def inputs_digest(project):
+    """A digest of what reaches services besides their own settings."""
+    return _digest([list(project.variables), list(project.secrets),
+                    [(f.path, f.content) for f in project.files]])
+
+
+def _digest(data):
+    text = json.dumps(data, sort_keys=True, separators=(',', ':'))
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]
 
 
 def render(project, owner):
     """Every file of the project as ProjectFiles (compose file, .env,
     marker, env files)."""
-    compose = with_labels(project.compose, owner)
+    compose = with_labels(project.compose, owner, inputs_digest(project))
     text = json.dumps(compose, indent=2, sort_keys=True) + '\n'
     dotenv = ''.join(dotenv_line(n, v, n) for n, v in project.secrets)
     marker = json.dumps({'project': project.name,

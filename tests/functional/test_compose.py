@@ -200,6 +200,33 @@ class ComposeTestMixin:
                        if e['ExitCode'] == 0)
         self.assertGreater(web['State']['StartedAt'][:26], first_ok[:26])
 
+    def test_finished_oneshot_is_not_run_again(self):
+        config = {'services': {
+            'init': {'image': self.image, 'restart': 'no',
+                     'command': ['sh', '-c', 'echo ${GREETING}'],
+                     'labels': {'heat_container_hooks.oneshot': 'true'}},
+            'web': self.service()}}
+
+        def run(greeting):
+            result = self.run_hook(self.compose_item(
+                config, outputs=['containers'],
+                inputs=[('GREETING', greeting)]))
+            self.assertEqual(0, result.code, result.error)
+            started = {name: c.attrs['State']['StartedAt']
+                       for name, c in self.containers().items()}
+            return result.reply['containers'], started
+
+        first, started = run('hello')
+        again, started_again = run('hello')
+        self.assertEqual(started, started_again)
+        self.assertEqual('kept', again['init']['action'])
+        self.assertEqual(first['init']['id'], again['init']['id'])
+        changed, started_changed = run('bonjour')
+        self.assertNotEqual(started['init'], started_changed['init'])
+        self.assertEqual(started['web'], started_changed['web'])
+        self.assertEqual('bonjour\n',
+                         self.containers()['init'].logs().decode())
+
     def test_failing_service_fails_the_deployment(self):
         config = {'services': {
             'ok': self.service(),
