@@ -166,13 +166,15 @@ class HeatTest(testtools.TestCase):
     with shared_heat = True one per test process (harness.shared())."""
 
     shared_heat = False
+    heat_options = {}       # LocalHeat arguments (not with shared_heat)
 
     def setUp(self):
         super().setUp()
         if self.shared_heat:
             self.heat = harness.shared()
         else:
-            self.heat = self.useFixture(harness.LocalHeat())
+            self.heat = self.useFixture(
+                harness.LocalHeat(**self.heat_options))
         self.hc = self.heat.client()
         self.docker = docker.from_env(timeout=120)
         self.tmp = self.useFixture(fixtures.TempDir()).path

@@ -73,10 +73,15 @@ class LocalHeat(fixtures.Fixture):
     """A running local Heat; .endpoint is the orchestration endpoint
     (http://127.0.0.1:PORT/v1/admin), .client() a python-heatclient."""
 
-    def __init__(self, state_dir=None, debug=None, port=None):
+    def __init__(self, state_dir=None, debug=None, port=None,
+                 convergence=False):
         """state_dir: use (and keep) exactly this directory, e.g. to keep
-        the database between runs of the playground."""
+        the database between runs of the playground. convergence: Heat's
+        convergence engine instead of the (faster) legacy one, whose
+        UPDATE does not carry a nested stack's changed outputs into the
+        stacks that read them (the overcloud update scenario needs it)."""
         super().__init__()
+        self.convergence = convergence
         self.state_dir = state_dir
         self.keep_under = os.environ.get('HCH_HEAT_STATE_DIR')
         if debug is None:
@@ -127,6 +132,12 @@ class LocalHeat(fixtures.Fixture):
             PASTE=os.path.join(HERE, 'api-paste.ini'),
             AUTH_KEY=secrets.token_hex(16),
             DEBUG='true' if self.debug else 'false')
+        if self.convergence:
+            with open(self.conf_path) as handle:
+                text = handle.read()
+            with open(self.conf_path, 'w') as handle:
+                handle.write(text.replace('convergence_engine = false',
+                                          'convergence_engine = true'))
         render('token.json.in', os.path.join(self.state_dir, 'token.json'),
                PORT=self.port)
 
