@@ -229,16 +229,29 @@ def build_parser():
     return parser
 
 
+def stoppable_sleep(stop):
+    """A sleep for the signal retry backoff that SIGTERM/SIGINT cut short:
+    the signal counts as not sent (it is retried on the next start, the
+    reply is kept), so the agent exits at once instead of after up to
+    signal_retries x signal_backoff_max seconds."""
+    def sleep(seconds):
+        if stop.wait(seconds):
+            raise signalling.SignalError('the agent is stopping')
+    return sleep
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args, rest = build_parser().parse_known_args(argv)
     conf = conf_mod.setup(rest)
     if args.local_path:
         conf.set_override('local_path', args.local_path, group='agent')
-    agent = Agent(conf, heat_client(conf))
+    stop = threading.Event()
+    heat = heat_client(conf)
+    agent = Agent(conf, heat, signalling.Signaller(
+        conf, heat, sleep=stoppable_sleep(stop)))
     if args.one_time:
         return 0 if agent.cycle() else 1
-    stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     LOG.info('heat-container-agent polling every %gs',

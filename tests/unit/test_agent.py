@@ -261,6 +261,17 @@ class TestLocalHeat(AgentTestCase):
         self.assertIn('container x exited: boom', reason)
 
 
+class TestStoppableSleep(testtools.TestCase):
+
+    def test_a_stop_ends_the_backoff_as_a_signal_not_sent(self):
+        stop = threading.Event()
+        sleep = service.stoppable_sleep(stop)
+        sleep(0)                                   # not stopped: returns
+        threading.Timer(0.1, stop.set).start()
+        # Without the stop this would wait an hour.
+        self.assertRaises(signalling.SignalError, sleep, 3600)
+
+
 class FakeSignaller:
     def __init__(self, errors=()):
         self.sent = []
