@@ -19,11 +19,13 @@ Every container gets a per-test ``managed_by`` label (the agent's hooks
 config), which is how cleanup finds all of them.
 """
 
+import fcntl
 import json
 import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 
@@ -246,6 +248,12 @@ class OvercloudScenarioTest(ScenarioBase):
 
     def setUp(self):
         super().setUp()
+        # One overcloud at a time on this host (fixed container names):
+        # the tool variants wait for each other across test workers.
+        lock = open(os.path.join(tempfile.gettempdir(),
+                                 'hch-overcloud-scenario.lock'), 'w')
+        self.addCleanup(lock.close)
+        fcntl.flock(lock, fcntl.LOCK_EX)
         self.ensure_images()
         # Another (or a killed) overcloud's containers would collide.
         taken = [n for n in self.fixed_names if self.exists(n)]
@@ -332,8 +340,21 @@ class OvercloudScenarioTest(ScenarioBase):
         self.assertEqual(status, stack.stack_status,
                          stack.stack_status_reason)
 
+    @staticmethod
+    def logical_name(container):
+        """The template's container name: compose names its containers
+        <project>-<service>-1 and labels them with the service."""
+        return container.labels.get('com.docker.compose.service') or \
+            container.name
+
+    def find(self, name):
+        for container in self.ours():
+            if self.logical_name(container) == name:
+                return container
+        self.fail('no container %s of this test' % name)
+
     def ids(self):
-        return {c.name: c.id for c in self.ours()}
+        return {self.logical_name(c): c.id for c in self.ours()}
 
     def token(self, url, password):
         body = {'auth': {
@@ -363,10 +384,10 @@ class OvercloudScenarioTest(ScenarioBase):
                                       b'AMQP\x00\x00\x09\x01')[:1])
         # db_sync and bootstrap ran against the MariaDB container.
         for oneshot in ('keystone_db_sync', 'keystone_bootstrap'):
-            state = self.docker.containers.get(oneshot).attrs['State']
+            state = self.find(oneshot).attrs['State']
             self.assertEqual(('exited', 0),
                              (state['Status'], state['ExitCode']), oneshot)
-        query = self.docker.containers.get('mysql').exec_run(
+        query = self.find('mysql').exec_run(
             ['mysql', '-uroot', '-h127.0.0.1', '-P%d' % self.ports['mysql'],
              '-N', '-e', 'SELECT name FROM keystone.local_user; '
              'SELECT COUNT(*) > 20 FROM information_schema.tables '
@@ -401,7 +422,7 @@ class OvercloudScenarioTest(ScenarioBase):
         self.assertEqual(['memcached', 'memcached_config'], changed)
         self.assertEqual(sorted(before), sorted(after))
         self.assertIn('-m 32', ' '.join(
-            self.docker.containers.get('memcached').top()['Processes'][0]))
+            self.find('memcached').top()['Processes'][0]))
         self.check_services(stack_id)
 
         # Delete: the agent's cleanup removes every container (the
@@ -409,3 +430,9 @@ class OvercloudScenarioTest(ScenarioBase):
         self.delete_and_check(stack_id, timeout=300)
         self.assertEqual([], [n for n in self.fixed_names
                               if self.exists(n)])
+
+
+class OvercloudComposeScenarioTest(OvercloudScenarioTest):
+    """The same overcloud with ContainerTool: compose."""
+
+    tool_environment = 'environments/container-tool-compose.yaml'
