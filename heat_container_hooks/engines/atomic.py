@@ -42,6 +42,8 @@ R_IMAGE = 'heat_container_hooks.atomic.image'
 R_IMAGE_ID = 'heat_container_hooks.atomic.image_id'
 R_CONTAINER = 'heat_container_hooks.atomic.container_id'
 RECORD_SUFFIX = '.hch-atomic'
+# The fingerprint of a record written before the label commands run.
+PENDING = 'pending'
 OUTPUT_LIMIT = 16000          # characters of each label command's output
 RUNNERS = ('atomic', 'podman', 'docker')
 TOOLS = {'atomic': 'the atomic CLI',
@@ -310,14 +312,22 @@ class AtomicEngine:
         return info['Id'], (info.get('Config') or {}).get('Labels') or {}
 
     def _ours(self, record):
-        """The container named NAME if it is the one we recorded."""
+        """The container named NAME if it is the one we recorded; for a
+        pending record (a run cut off while its label commands ran), the
+        one made after the record from the recorded image."""
         cid = record.labels.get(R_CONTAINER)
-        if not cid:
+        if not cid and record.fingerprint != PENDING:
             return None
         info = self._inspect(record.config_name)
-        if info is None or info['Id'] != cid:
+        if info is None:
             return None
-        return info
+        if cid:
+            return info if info['Id'] == cid else None
+        made = self._inspect(record.id)
+        if made is not None and info.get('Image') == record.labels.get(
+                R_IMAGE_ID) and _created(info) >= _created(made):
+            return info
+        return None
 
     # -- carrying out ------------------------------------------------------
 
@@ -411,22 +421,10 @@ class AtomicEngine:
                 self._remove_container(record.id)
         self._check_free(owner, name)
         _, labels = self._image_labels(image_id)
-        failure = None
-        try:
-            if unit.command in ('install', 'run') and 'INSTALL' in labels:
-                self._label(result, 'INSTALL', labels['INSTALL'],
-                            unit.image, unit, env, extra=unit.installcmd)
-            self._run(result, labels, unit, env)
-        except errors.HookError as exc:
-            failure = exc
-        # _check_free made sure no container had that name before.
-        info = self._inspect(name)
-        cid = info['Id'] if info is not None else ''
-        # The record is written even after a failure, so that the next run
-        # knows the container is ours and starts over (a failed
-        # fingerprint never matches).
-        self._record(owner, config_id, unit, image_id, cid,
-                     fingerprint if failure is None else 'failed')
+        install = unit.command in ('install', 'run') and 'INSTALL' in labels
+        info, cid, failure = self._run_recorded(
+            owner, config_id, unit, image_id, fingerprint, labels, env,
+            result, install)
         item = outcome_mod.ContainerResult(name, act, id=cid,
                                            state='' if cid else 'no '
                                            'container')
@@ -461,15 +459,15 @@ class AtomicEngine:
                 name, 'kept', error='container %s is no longer the one this '
                 'deployment ran (fix: remove it, then run the deployment '
                 'again)' % name)
-        _, labels = self._image_labels(record.labels.get(R_IMAGE_ID))
-        self._run(result, labels, unit, env)
-        info = self._inspect(name)
-        new = info['Id'] if info is not None else ''
+        image_id = record.labels.get(R_IMAGE_ID)
+        _, labels = self._image_labels(image_id)
         self._remove_container(record.id)
-        owner = _owner_of(record)
-        self._record(owner, record.labels.get(labels_mod.CONFIG_ID, ''),
-                     dataclasses.replace(unit, name=name),
-                     record.labels.get(R_IMAGE_ID), new, record.fingerprint)
+        info, new, failure = self._run_recorded(
+            _owner_of(record), record.labels.get(labels_mod.CONFIG_ID, ''),
+            dataclasses.replace(unit, name=name), image_id,
+            record.fingerprint, labels, env, result, install=False)
+        if failure is not None:
+            raise failure
         item = outcome_mod.ContainerResult(name, 'ran', id=new)
         if info is not None:
             self._wait(item, info)
@@ -574,16 +572,42 @@ class AtomicEngine:
                 'this deployment another name)'
                 % (name, labels.get(labels_mod.OWNER, 'unknown')))
 
+    def _run_recorded(self, owner, config_id, unit, image_id, fingerprint,
+                      labels, env, result, install):
+        """INSTALL (if asked) and RUN under a pending record, then the final
+        record: a hook killed at any point leaves a record that claims what
+        its commands made, so the next run converges instead of finding a
+        stranger's container. Returns (info, container id, failure)."""
+        pending = self._record(owner, config_id, unit, image_id, '',
+                               PENDING)
+        failure = None
+        try:
+            if install:
+                self._label(result, 'INSTALL', labels['INSTALL'],
+                            unit.image, unit, env, extra=unit.installcmd)
+            self._run(result, labels, unit, env)
+        except errors.HookError as exc:
+            failure = exc
+        info = self._inspect(unit.name)
+        cid = info['Id'] if info is not None else ''
+        self._remove_container(pending)
+        # Written even after a failure, so that the next run knows the
+        # container is ours and starts over (a failed fingerprint never
+        # matches).
+        self._record(owner, config_id, unit, image_id, cid,
+                     fingerprint if failure is None else 'failed')
+        return info, cid, failure
+
     def _record(self, owner, config_id, unit, image_id, cid, fingerprint):
         container_labels = labels_mod.for_container(
             owner, config_id, unit.name, fingerprint,
             self.settings.stop_grace_period)
         container_labels.update({RECORD: '1', R_IMAGE: unit.image,
                                  R_IMAGE_ID: image_id, R_CONTAINER: cid})
-        self.api.create_container(
+        return self.api.create_container(
             image_id, name=unit.name + RECORD_SUFFIX,
             labels=container_labels, entrypoint=['/hch-atomic-record'],
-            network_disabled=True)
+            network_disabled=True)['Id']
 
     def _remove_container(self, ident):
         dockerapi.remove(self.api, ident)
@@ -679,6 +703,15 @@ def _unit_named(units, name):
 
 def _env_pairs(env, unit):
     return list(env) + list(unit.environment)
+
+
+def _created(info):
+    """A container's creation time, comparable: Docker's RFC 3339 text with
+    its fraction (of varying length) padded to nanoseconds."""
+    text = info.get('Created') or ''
+    whole, _, rest = text.partition('.')
+    fraction = rest.rstrip('Z').split('+')[0]
+    return whole, fraction.ljust(9, '0')
 
 
 def _owner_of(record):

@@ -6,9 +6,11 @@ commands use the docker CLI, as atomic images do, and write marker files
 into a host directory (${DATADIR}, under the test's temp dir).
 """
 
+import json
 import os
 import shutil
 import subprocess
+import time
 
 import docker
 from oslo_config import cfg
@@ -101,6 +103,41 @@ class AtomicDockerTest(AtomicTestBase):
                   'name': self.name('svc')}
         config.update(extra)
         return config
+
+    def test_killed_while_its_run_label_runs_then_converges(self):
+        # The first RUN starts the service, then keeps the hook busy: the
+        # hook is killed after the container exists and before its record
+        # is final. The next run must take that container for its own.
+        slow_run = ("sh -c 'docker run --net=none -d --name ${NAME} "
+                    "${IMAGE} sleep 100000 && if [ ! -e ${DATADIR}.slow ]; "
+                    "then touch ${DATADIR}.slow; sleep 60; fi'")
+        image = self.build('slow', {'RUN': slow_run})
+        name = self.name('svc')
+        os.makedirs(self.data, exist_ok=True)
+        item = self.item(self.config(image, command='run'))
+        victim = subprocess.Popen(self.hook_command(),
+                                  stdin=subprocess.PIPE,
+                                  stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        victim.stdin.write(json.dumps(item).encode())
+        victim.stdin.close()
+        for _ in range(300):
+            if os.path.exists(os.path.join(self.data, name + '.slow')):
+                break
+            time.sleep(0.1)
+        victim.kill()
+        victim.wait()
+        self.assertIsNotNone(self.container(name))
+
+        result = self.run_hook(item)
+        self.assertEqual(0, result.code, result.error)
+        mine = [c['Names'][0].lstrip('/') for c in self.client.api.containers(
+            all=True, filters={'name': self.prefix})]
+        self.assertEqual(sorted([name, name + '.hch-atomic']), sorted(mine))
+        self.assertEqual('running', self.container(name).status)
+        again = self.run_hook(item)
+        self.assertEqual(0, again.code, again.error)
+        self.assertIn('kept %s' % name, again.stdout)
 
     def test_install_run_rerun_update_delete(self):
         labels = {'INSTALL': INSTALL, 'RUN': RUN, 'UNINSTALL': UNINSTALL}
