@@ -260,6 +260,35 @@ class ReliabilityTest(ReliabilityBase):
             for container in self.stack_containers():
                 self.assertNotIn(marker, json.dumps(
                     container.attrs['Config']['Labels']))
+        # The neutral group: inputs reach every container's environment,
+        # through a 0600 env file with compose, through the label command's
+        # environment (names only on its argv) with atomic.
+        self.addCleanup(self.remove_test_networks)
+        with open(self.conf_file, 'a') as handle:
+            handle.write('[atomic]\ndatadir_base = %s\nlogdir_base = %s\n'
+                         % (self.tmp, self.tmp))
+        for tool, settings in (('compose', self.service()),
+                               ('atomic', {'image': self.image,
+                                           'command': SERVICE})):
+            name = self.name('n' + tool)
+            for action in ('CREATE', 'DELETE'):
+                result = self.run_hook(self.item(
+                    {name: settings}, group='container', resource=tool,
+                    name=self.prefix + tool, outputs=['containers'],
+                    action=action, inputs=sorted(secrets.items()) + [
+                        ('container_tool', tool)]), group='container')
+                self.assertEqual(0, result.code, result.error)
+                replies.append(json.dumps(result.reply))
+                logs.append(result.stderr)
+                if action == 'DELETE':
+                    continue
+                inside = self.client.containers.get(
+                    result.reply['containers'][name]['id'])
+                self.assertIn('db_password=%sdb' % marker,
+                              inside.attrs['Config']['Env'])
+                for container in self.client.api.containers(all=True):
+                    self.assertNotIn(marker, json.dumps(
+                        container.get('Labels') or {}))
         for text in replies + logs:
             self.assertNotIn(marker, text)
         # Files: only root may read one that holds a secret.
