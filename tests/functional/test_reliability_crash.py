@@ -15,6 +15,7 @@ import fixtures
 from testtools import content
 
 from heat_container_hooks import groups
+from tests.functional import base
 from tests.functional import test_reliability
 
 SERVICE = test_reliability.SERVICE
@@ -244,6 +245,42 @@ class EngineLossTest(test_reliability.ReliabilityBase):
                    if c.labels.get('deploy_stack_id') == self.stack]
         self.assertEqual(['web'], [c.labels['com.docker.compose.service']
                                    for c in running])
+
+    def test_container_group_engine_stopped_before_the_run(self):
+        web = self.name('web')
+        item = self.item({web: self.service()}, group='container',
+                         inputs=[('container_tool', 'docker')])
+        self.dockerd.stop()
+        down = self.run_hook(item, group='container', timeout=120)
+        self.assert_engine_failure(down)
+        self.dockerd.start()
+        back = self.run_hook(item, group='container', timeout=120)
+        self.assertEqual(0, back.code, back.error)
+        self.assertEqual('running', self.private_state(web))
+
+    def test_atomic_engine_stopped_before_the_run(self):
+        # An image whose RUN label starts the service, on the private
+        # engine; its label commands reach that engine too (DOCKER_HOST).
+        tag = 'hch-test-atomic/%s:loss' % self.prefix
+        run = ('docker run --net=none -d --name ${NAME} ${IMAGE} '
+               'sleep 100000')
+        self.private.images.build(
+            fileobj=base._context_tar({'Dockerfile': (
+                ('FROM %s\nLABEL RUN="%s"\n' % (
+                    self.image, run.replace('$', '\\$'))).encode(),
+                0o644)}), custom_context=True, tag=tag, rm=True)
+        with open(self.conf_file, 'a') as handle:
+            handle.write('[atomic]\nrunner = docker\n')
+        name = self.name('svc')
+        item = self.item({'command': 'run', 'image': tag, 'name': name},
+                         group='atomic')
+        self.dockerd.stop()
+        down = self.run_hook(item, group='atomic', timeout=120)
+        self.assert_engine_failure(down)
+        self.dockerd.start()
+        back = self.run_hook(item, group='atomic', timeout=120)
+        self.assertEqual(0, back.code, back.error)
+        self.assertEqual('running', self.private_state(name))
 
     def test_engine_stopped_during_the_run(self):
         job, web = self.name('job'), self.name('web')
