@@ -40,7 +40,7 @@ class HeatSmokeTest(base.HeatTest):
         self.assertEqual('DELETE_COMPLETE', self.delete_stack(stack_id))
         self.remove_containers(name)
         self.assertEqual([], self.docker.containers.list(
-            all=True, filters={'name': name}))
+            all=True, filters={'name': name}, ignore_removed=True))
 
     def test_failed_deployment_fails_the_stack_with_the_error(self):
         functional_base.ensure_busybox(self.docker)

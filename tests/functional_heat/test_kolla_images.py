@@ -75,7 +75,8 @@ class KollaImageTest(testtools.TestCase):
 
     def _remove_containers(self):
         for container in self.docker.containers.list(
-                all=True, filters={'name': self.prefix}):
+                all=True, filters={'name': self.prefix},
+                ignore_removed=True):
             container.remove(force=True, v=True)
 
     def _remove_volume(self, volume):

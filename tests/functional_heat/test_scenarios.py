@@ -94,8 +94,10 @@ class ScenarioBase(base.HeatTest):
         a name of this test."""
         found = {}
         for filters in ({'label': 'managed_by'}, {'name': self.prefix}):
+            # ignore_removed: the agent's cleanup removes containers while
+            # this lists them.
             for container in self.docker.containers.list(
-                    all=True, filters=filters):
+                    all=True, filters=filters, ignore_removed=True):
                 owner = container.labels.get('managed_by') or ''
                 if owner.split('/')[0] == self.prefix or \
                         container.name.startswith(self.prefix):
