@@ -216,8 +216,8 @@ class FunctionalTest(testtools.TestCase):
 
     def stack_containers(self, stack=None):
         return self.client.containers.list(
-            all=True, filters={'label': 'deploy_stack_id=%s'
-                               % (stack or self.stack)})
+            all=True, ignore_removed=True,
+            filters={'label': 'deploy_stack_id=%s' % (stack or self.stack)})
 
 
 def tempdir():
