@@ -73,6 +73,16 @@ class Problems:
     def extend(self, problems):
         self.items.extend(problems)
 
+    def collect(self, func, *args, **kwargs):
+        """``func(...)``'s result; if it raises InvalidDeployment, its
+        problems are kept here and None is returned, so the next reader
+        still runs."""
+        try:
+            return func(*args, **kwargs)
+        except InvalidDeployment as exc:
+            self.extend(exc.problems)
+            return None
+
     def __bool__(self):
         return bool(self.items)
 

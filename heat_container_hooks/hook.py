@@ -128,15 +128,8 @@ def _run(group_name, text, conf, redactor):
                                      conf.secret_input_patterns)
     # Every problem at once: the options' and the config's.
     problems = errors.Problems()
-    overrides = desired = None
-    try:
-        overrides = read_options(deployment.options, group)
-    except errors.InvalidDeployment as exc:
-        problems.extend(exc.problems)
-    try:
-        desired = group.desired(deployment, inputs, conf)
-    except errors.InvalidDeployment as exc:
-        problems.extend(exc.problems)
+    overrides = problems.collect(read_options, deployment.options, group)
+    desired = problems.collect(group.desired, deployment, inputs, conf)
     problems.raise_if_any()
     settings = conf_mod.settings_for(conf, group_name, overrides)
     redactor.add(group.secrets(desired))

@@ -385,25 +385,15 @@ def plan(deployment, compose, inputs, extra_files=(), field='inputs',
     """The Project for a deployment: name, compose mapping, env files and
     the interpolation variables (secrets via the 0600 .env file)."""
     problems = errors.Problems()
-    name = files = None
-    try:
-        name = project_name(deployment)
-    except errors.InvalidDeployment as exc:
-        problems.extend(exc.problems)
-    try:
-        files = env_files(deployment.input_value(ENV_FILES_INPUT)) \
-            if read_env_files else ()
-    except errors.InvalidDeployment as exc:
-        problems.extend(exc.problems)
+    name = problems.collect(project_name, deployment)
+    files = problems.collect(env_files, deployment.input_value(
+        ENV_FILES_INPUT)) if read_env_files else ()
     public = tuple((n, v) for n, v in inputs.public()
                    if n != ENV_FILES_INPUT) if inputs else ()
     secrets = tuple((n, v) for n, v in inputs.secrets()
                     if n != ENV_FILES_INPUT) if inputs else ()
     for var, value in secrets:
-        try:
-            dotenv_line(var, value, '%s.%s' % (field, var))
-        except errors.InvalidDeployment as exc:
-            problems.extend(exc.problems)
+        problems.collect(dotenv_line, var, value, '%s.%s' % (field, var))
     problems.raise_if_any()
     return Project(name=name, compose=compose,
                    files=tuple(files) + tuple(extra_files), variables=public,

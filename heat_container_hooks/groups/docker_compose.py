@@ -33,15 +33,9 @@ class DockerComposeGroup(groups.Group):
                     (n, v) for n, v in inputs.public()
                     if n != compose_format.ENV_FILES_INPUT))
         problems = errors.Problems()
-        compose = project = None
-        try:
-            compose = compose_format.load(deployment.config)
-        except errors.InvalidDeployment as exc:
-            problems.extend(exc.problems)
-        try:
-            project = compose_format.plan(deployment, compose, inputs)
-        except errors.InvalidDeployment as exc:
-            problems.extend(exc.problems)
+        compose = problems.collect(compose_format.load, deployment.config)
+        project = problems.collect(compose_format.plan, deployment, compose,
+                                   inputs)
         problems.raise_if_any()
         is_secret = functools.partial(
             environment.is_secret_name, secret_inputs=conf.secret_inputs,
