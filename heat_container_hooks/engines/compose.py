@@ -52,18 +52,27 @@ class Compose:
             '-p', project, '-f', compose_format.COMPOSE_FILE] + list(args)
 
 
-def _probe(argv):
-    """The version a compose CLI reports, or None."""
+def _quietly(argv, capture=False):
+    """Run a short probe of a compose CLI: (exit status, stdout), or None
+    when it cannot run."""
     try:
-        proc = subprocess.run(list(argv) + ['version', '--short'],
-                              stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE,
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE if capture
+                              else subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL,
                               timeout=PROBE_TIMEOUT)
     except (OSError, subprocess.SubprocessError):
         return None
-    text = proc.stdout.decode('utf-8', 'replace').strip().lstrip('v')
-    if proc.returncode or not text[:1].isdigit():
+    return proc.returncode, proc.stdout or b''
+
+
+def _probe(argv):
+    """The version a compose CLI reports, or None."""
+    ran = _quietly(list(argv) + ['version', '--short'], capture=True)
+    if ran is None:
+        return None
+    text = ran[1].decode('utf-8', 'replace').strip().lstrip('v')
+    if ran[0] or not text[:1].isdigit():
         return None
     return text.split()[0]
 
@@ -71,15 +80,8 @@ def _probe(argv):
 def _reports_failure(argv):
     """Whether a CLI's exit status shows a failure (a wrapper that hides
     it, reached through a shim, must not be used)."""
-    try:
-        proc = subprocess.run(list(argv) + ['--hch-no-such-option'],
-                              stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL,
-                              timeout=PROBE_TIMEOUT)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return proc.returncode != 0
+    ran = _quietly(list(argv) + ['--hch-no-such-option'])
+    return ran is not None and ran[0] != 0
 
 
 def _is_wrapper(path):
