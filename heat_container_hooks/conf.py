@@ -57,10 +57,16 @@ hook_opts = [
                help='Seconds a container is given to stop after its stop '
                     'signal before it is killed, unless its config sets '
                     'stop_grace_period.'),
-    cfg.FloatOpt('settle_time', default=1.0, min=0,
+    cfg.FloatOpt('settle_time', default=0.0, min=0,
                  help='Seconds a long-running container started by a run '
                       'must stay up before the run reports success; one '
-                      'that exits in that time fails the deployment.'),
+                      'that exits in that time fails the deployment. With '
+                      '0, a started container succeeds once it runs (or is '
+                      'healthy, when it has a healthcheck) and is still up '
+                      'when the run checks all of them once more just '
+                      'before its reply. A healthcheck is the precise '
+                      'signal; this window is a guess that every run of '
+                      'the deployment pays for.'),
     cfg.ListOpt('secret_inputs', default=[],
                 help='Names of inputs whose values are secrets: they never '
                      'appear in logs, replies or labels, and reach tools only '

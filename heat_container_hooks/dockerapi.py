@@ -17,19 +17,20 @@ LOG = logging.getLogger(__name__)
 LOG_TAIL_LINES = 20
 
 
-def client(settings):
-    """A low-level client (docker.APIClient) over one connection pool."""
+def client(settings, version=None):
+    """A low-level client (docker.APIClient) over one connection pool.
+    ``version``: the engine's API version when it is already known (a
+    LocalReader saw it), which spares the client its version query."""
     import docker
     import docker.errors
     kwargs = {'timeout': settings.docker_api_timeout,
-              'max_pool_size': 64}
+              'max_pool_size': 64, 'version': version or 'auto'}
     try:
         if settings.docker_url:
-            api = docker.APIClient(base_url=settings.docker_url,
-                                   version='auto', **kwargs)
+            api = docker.APIClient(base_url=settings.docker_url, **kwargs)
         else:
             params = docker.utils.kwargs_from_env()
-            api = docker.APIClient(version='auto', **params, **kwargs)
+            api = docker.APIClient(**params, **kwargs)
     except docker.errors.DockerException as exc:
         raise errors.EngineError(
             'cannot reach the Docker engine at %s: %s (fix: start dockerd or '
@@ -82,6 +83,7 @@ class LocalReader:
     def __init__(self, path, timeout):
         self.path = path
         self.timeout = timeout
+        self.api_version = None     # the engine's, from its answers
 
     def _get(self, path):
         import socket
@@ -105,6 +107,10 @@ class LocalReader:
         if not sep or len(parts) < 2 or not parts[1].isdigit() or \
                 b'chunked' in head.lower():
             raise ReaderError('unexpected answer to GET %s' % path)
+        for line in head.split(b'\r\n')[1:]:
+            key, _, value = line.partition(b':')
+            if key.strip().lower() == b'api-version':
+                self.api_version = value.strip().decode('ascii', 'replace')
         return int(parts[1]), body
 
     def containers(self, all=False, filters=None):
@@ -299,24 +305,36 @@ def wait_exit(api, ident, name, timeout):
     return result.get('StatusCode')
 
 
-def settle(api, items, settle_time, mapper=map):
-    """Fail each started long-running container (a ContainerResult) that
-    does not stay up for ``settle_time``: one sleep for all of them, then
-    one inspect each (``mapper`` may run those in parallel)."""
-    if not items or settle_time <= 0:
-        return list(items)
-    time.sleep(settle_time)
-
-    def check(item):
-        status, health, code = state_of(api.inspect_container(item.id))
-        item.state, item.health = status, health or item.health
-        if status not in ('running', 'restarting'):
-            item.exit_code = code
-            item.error = ('container %s exited with code %s right after '
-                          'starting%s' % (item.name, code,
-                                          _logs_suffix(api, item.id)))
-        return item
-    return list(mapper(check, items))
+def settle(api, items, settle_time):
+    """Check the started long-running containers (ContainerResults) once
+    more, just before the run replies: each must still be up (running, or
+    restarting under its restart policy). ``settle_time`` > 0 first gives
+    them that many seconds in which to fail. One list query for all of
+    them; logs are read only for those that failed."""
+    items = list(items)
+    if not items:
+        return items
+    if settle_time > 0:
+        time.sleep(settle_time)
+    found = {c['Id']: c for c in api.containers(
+        all=True, filters={'id': [item.id for item in items]})}
+    for item in items:
+        listed = found.get(item.id)
+        state = listed.get('State', '') if listed else 'removed'
+        if state in ('running', 'restarting'):
+            continue
+        item.state = state
+        item.exit_code = _exit_code_from_status(
+            listed.get('Status', '')) if listed else None
+        if item.exit_code is not None:
+            what = 'exited with code %s' % item.exit_code
+        elif listed:
+            what = 'is %s' % state
+        else:
+            what = 'was removed'   # e.g. auto-removed when it exited
+        item.error = 'container %s %s right after starting%s' % (
+            item.name, what, _logs_suffix(api, item.id) if listed else '')
+    return items
 
 
 def split_logs(api, ident):

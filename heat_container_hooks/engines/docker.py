@@ -208,7 +208,9 @@ class DockerEngine:
                 or 'nothing to do')
             if plan.changes() and self._api is None:
                 # Made here, once, before the workers share it.
-                self._api = dockerapi.client(self.settings)
+                self._api = dockerapi.client(
+                    self.settings,
+                    version=self.reader.api_version if self.reader else None)
             self.execute(plan, owner, config_id, result)
         except errors.HookError as exc:
             result.error = result.error or exc
@@ -453,8 +455,7 @@ class DockerEngine:
         if not started:
             return
         self._first_error(dockerapi.settle(self.api, started,
-                                           self.settings.settle_time,
-                                           self.pool.map), result)
+                                           self.settings.settle_time), result)
 
     # -- cleanup -----------------------------------------------------------
 

@@ -39,9 +39,10 @@ class FakeEngineServer:
                 status, body = answers.get(target.split('?')[0],
                                            (404, {'message': 'no'}))
                 data = json.dumps(body).encode()
-                self.wfile.write(b'HTTP/1.0 %d X\r\nContent-Type: '
-                                 b'application/json\r\nContent-Length: %d'
-                                 b'\r\n\r\n' % (status, len(data)) + data)
+                self.wfile.write(b'HTTP/1.0 %d X\r\nApi-Version: 1.41\r\n'
+                                 b'Content-Type: application/json\r\n'
+                                 b'Content-Length: %d\r\n\r\n'
+                                 % (status, len(data)) + data)
 
         self.server = socketserver.ThreadingUnixStreamServer(path, Handler)
         self.thread = threading.Thread(target=self.server.serve_forever,
@@ -98,6 +99,13 @@ class ReaderTest(testtools.TestCase):
         self.assertEqual({'label': ['managed_by=test']},
                          json.loads(query['filters'][0]))
 
+    def test_the_engine_api_version_is_kept_for_the_sdk_client(self):
+        self.serve({'/containers/json': (200, [])})
+        reader = dockerapi.LocalReader(self.sock, 5)
+        self.assertIsNone(reader.api_version)
+        reader.containers(all=True)
+        self.assertEqual('1.41', reader.api_version)
+
     def test_image_ids_leave_missing_images_out(self):
         self.serve({'/images/busybox:1/json': (200, {'Id': 'sha256:b'})})
         reader = dockerapi.LocalReader(self.sock, 5)
@@ -129,7 +137,7 @@ class EngineFallbackTest(testtools.TestCase):
         self.made = []
         api = FakeAPI([dict(CONTAINER, Labels={})])
 
-        def client(settings):
+        def client(settings, version=None):
             self.made.append(settings)
             return api
         self.api = api

@@ -27,3 +27,19 @@ class SampleConfigTest(testtools.TestCase):
                     '%s is not in %s: run tox -e genconfig'
                     % (opt.dest, SAMPLE))
                 self.assertTrue(opt.help, '%s has no help text' % opt.dest)
+
+    def test_sample_is_what_the_generator_writes_now(self):
+        # Defaults and help texts too, not only the option names.
+        import io
+
+        from oslo_config import cfg
+        from oslo_config import generator
+        gen_conf = cfg.ConfigOpts()
+        generator.register_cli_opts(gen_conf)
+        gen_conf(['--namespace', 'heat-container-hooks',
+                  '--namespace', 'oslo.log'])
+        out = io.StringIO()
+        generator.generate(gen_conf, output_file=out)
+        with open(SAMPLE) as handle:
+            self.assertEqual(out.getvalue(), handle.read(),
+                             '%s is stale: run tox -e genconfig' % SAMPLE)
