@@ -1,6 +1,8 @@
-"""Writing files so that a reader never sees half of one: a temporary file
-in the same directory, flushed to disk, then renamed over the target."""
+"""The hooks' own small files: written so that a reader never sees half of
+one (a temporary file in the same directory, flushed to disk, then renamed
+over the target), and read back as JSON objects."""
 
+import json
 import os
 import tempfile
 
@@ -27,3 +29,14 @@ def write_atomic(path, content, mode=0o600, sync_directory=False):
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def read_object(path):
+    """The JSON object in ``path``, or None (missing, unreadable, not a JSON
+    object)."""
+    try:
+        with open(path, encoding='utf-8') as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

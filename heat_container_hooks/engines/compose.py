@@ -73,14 +73,35 @@ def remove_stale_files(directory, previous, files):
             os.unlink(target)
 
 
-def read_marker(directory):
+def read_applied(directory):
+    """What the last successful up recorded, or None."""
+    return fileutil.read_object(
+        os.path.join(directory, compose_format.APPLIED_FILE))
+
+
+def forget_applied(directory):
+    """Drop the record before anything changes: a run that fails or is
+    killed half way must not leave one."""
     try:
-        with open(os.path.join(directory, compose_format.MARKER_FILE),
-                  encoding='utf-8') as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+        os.unlink(os.path.join(directory, compose_format.APPLIED_FILE))
+    except FileNotFoundError:
+        pass
+
+
+def record_applied(directory, digest, containers):
+    try:
+        fileutil.write_atomic(
+            os.path.join(directory, compose_format.APPLIED_FILE),
+            json.dumps({'digest': digest, 'containers': {
+                _result_name(c): c.id for c in containers}},
+                sort_keys=True) + '\n')
+    except OSError as exc:
+        LOG.warning('cannot record the project in %s: %s', directory, exc)
+
+
+def read_marker(directory):
+    return fileutil.read_object(
+        os.path.join(directory, compose_format.MARKER_FILE))
 
 
 # -- the engine --------------------------------------------------------------
@@ -195,6 +216,9 @@ class ComposeEngine:
             _safe_dir(directory, root)
             old = read_marker(directory) or {}
             files = compose_format.render(project, owner)
+            digest = compose_format.project_digest(project, files)
+            applied = read_applied(directory)
+            forget_applied(directory)
             write_files(directory, root, files)
             remove_stale_files(directory, old.get('files'), files)
         except OSError as exc:
@@ -205,22 +229,15 @@ class ComposeEngine:
         observed = self._observe(project.name)
         before = {_result_name(c): c.id for c in observed}
         finished = finished_oneshots(project, owner, observed)
-        args = ['up', '-d', '--remove-orphans', '--no-build']
-        rest = [s for s in project.services if s not in finished]
-        try:
-            if not finished:
-                self._run(project.name, args, log, project)
-            elif rest:
-                # Compose starts exited containers again on every up: name
-                # the services to bring up, leaving finished one-shots be.
-                self._run(project.name, args + ['--no-deps'] + rest, log,
-                          project)
-            else:
-                self._remove_orphans(project, observed)
-        except errors.HookError as exc:
-            result.error = exc
+        if self._as_applied(project, applied, digest, observed, finished):
+            result.notes.append('nothing changed since the last successful '
+                                'run: compose up not run')
+            after = observed
+        else:
+            self._up_services(project, finished, observed, result, log)
+            after = self._observe(project.name)
         waits = []
-        for container in self._observe(project.name):
+        for container in after:
             name = _result_name(container)
             old = before.get(name)
             act = (Act.KEEP if old == container.id else
@@ -249,6 +266,44 @@ class ComposeEngine:
         if result.error is None and started:
             dockerapi.settle(self.api, started, self.settings.settle_time)
         _first_error(result)
+        if result.error is None:
+            record_applied(directory, digest, after)
+
+    def _up_services(self, project, finished, observed, result, log):
+        args = ['up', '-d', '--remove-orphans', '--no-build']
+        rest = [s for s in project.services if s not in finished]
+        try:
+            if not finished:
+                self._run(project.name, args, log, project)
+            elif rest:
+                # Compose starts exited containers again on every up: name
+                # the services to bring up, leaving finished one-shots be.
+                self._run(project.name, args + ['--no-deps'] + rest, log,
+                          project)
+            else:
+                self._remove_orphans(project, observed)
+        except errors.HookError as exc:
+            result.error = exc
+
+    def _as_applied(self, project, applied, digest, observed, finished):
+        """Whether ``up`` would change nothing: the same files and inputs
+        as the last successful run, which left exactly these containers;
+        each still runs (or is a finished one-shot) on the image its
+        service names now."""
+        if not applied or applied.get('digest') != digest or \
+                applied.get('containers') != {
+                    _result_name(c): c.id for c in observed}:
+            return False
+        refs = {}
+        for container in observed:
+            service = container.labels.get(compose_format.SERVICE_LABEL)
+            refs[container.id] = project.service(service).get('image')
+            if service not in project.services or not refs[container.id] \
+                    or (service not in finished
+                        and container.state != 'running'):
+                return False
+        current = dockerapi.image_ids(self.api, sorted(set(refs.values())))
+        return all(c.image_id == current.get(refs[c.id]) for c in observed)
 
     def _down_renamed(self, project_name, owner, result, log):
         """Bring down this owner's projects under another name (the
@@ -380,6 +435,7 @@ class ComposeEngine:
                                   timeout=self.settings.stop_grace_period)
                 else:
                     self.api.start(container.id)
+        waits = []
         for container in self._observe(project_name):
             item = outcome_mod.ContainerResult(
                 _result_name(container), (Act.STOP if verb == 'stop'
@@ -387,7 +443,8 @@ class ComposeEngine:
                 id=container.id, state=container.state)
             result.results.append(item)
             if verb == 'start':
-                self._wait(container, item)
+                waits.append((container, item))
+        self._wait_all(waits)
         _first_error(result)
 
     # -- cleanup -------------------------------------------------------------

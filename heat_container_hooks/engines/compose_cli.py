@@ -100,16 +100,8 @@ class ProbeCache:
 
     def __init__(self, path=None):
         self.path = path
-        self.entries = {}
+        self.entries = (fileutil.read_object(path) if path else None) or {}
         self.changed = False
-        if path:
-            try:
-                with open(path) as handle:
-                    loaded = json.load(handle)
-                if isinstance(loaded, dict):
-                    self.entries = loaded
-            except (OSError, ValueError):
-                pass
 
     def get(self, key, signature, compute):
         entry = self.entries.get(key)

@@ -23,7 +23,10 @@ COMPOSE_FILE = 'docker-compose.yml'
 INPUTS_ENV_FILE = '.env'
 # Who the project belongs to; cleanup only touches projects that carry it.
 MARKER_FILE = '.heat-container-hooks.json'
-RESERVED_FILES = (COMPOSE_FILE, INPUTS_ENV_FILE, MARKER_FILE)
+# What the last successful up left: a digest of its files and inputs and
+# the container of each service (see engines/compose.py).
+APPLIED_FILE = '.heat-container-hooks.applied.json'
+RESERVED_FILES = (COMPOSE_FILE, INPUTS_ENV_FILE, MARKER_FILE, APPLIED_FILE)
 SECRETS_DIR = '.secrets'
 ENV_FILES_INPUT = 'env_files'
 
@@ -426,6 +429,13 @@ def inputs_digest(project):
     """A digest of what reaches services besides their own settings."""
     return _digest([list(project.variables), list(project.secrets),
                     [(f.path, f.content) for f in project.files]])
+
+
+def project_digest(project, files):
+    """A digest of everything compose is given for a project: the
+    rendered files and the interpolation variables."""
+    return _digest([[[f.path, f.content] for f in files],
+                    list(project.variables)])
 
 
 def _digest(data):

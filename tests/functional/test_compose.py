@@ -50,6 +50,12 @@ class ComposeTestMixin:
             if network.name.startswith(self.prefix):
                 network.remove()
 
+    def remove_image(self, ref):
+        try:
+            self.client.images.remove(ref, force=True)
+        except docker.errors.ImageNotFound:
+            pass
+
     def service(self, **extra):
         return dict({'image': self.image, 'command': SERVICE}, **extra)
 
@@ -239,6 +245,45 @@ class ComposeTestMixin:
         self.assertIn('bad exited with code 3', result.error.split('\n')[0])
         self.assertIn('broken', result.error)
         self.assertIn('FAILED', result.stdout)
+
+    def test_rerun_runs_compose_only_when_up_would_change_something(self):
+        # A tag of our own, so the test can move it to another image.
+        ref = '%s-img:1' % self.prefix
+        self.client.images.get(self.image).tag(ref)
+        self.addCleanup(self.remove_image, ref)
+        config = {'services': {'web': dict(self.service(), image=ref)}}
+
+        def run():
+            result = self.run_hook(self.compose_item(
+                config, outputs=['containers']))
+            self.assertEqual(0, result.code, result.error)
+            self.assertEqual('running',
+                             result.reply['containers']['web']['state'])
+            return result, self.containers()['web']
+
+        created, web = run()
+        self.assertIn(' up -d ', created.error)
+
+        again, same = run()
+        self.assertIn('compose up not run', again.error)
+        self.assertNotIn(' up -d ', again.error)
+        self.assertEqual('kept', again.reply['containers']['web']['action'])
+        self.assertEqual(web.attrs['State']['StartedAt'],
+                         same.attrs['State']['StartedAt'])
+
+        # Stopped behind the hook's back: compose brings it up again.
+        web.stop(timeout=1)
+        restarted, web = run()
+        self.assertIn(' up -d ', restarted.error)
+
+        # The tag now names another image: the container is recreated.
+        newer = web.commit(repository='%s-img' % self.prefix, tag='1')
+        self.addCleanup(self.remove_image, newer.id)
+        self.addCleanup(self.remove_test_containers)    # before the images
+        moved, recreated = run()
+        self.assertIn(' up -d ', moved.error)
+        self.assertNotEqual(web.id, recreated.id)
+        self.assertEqual(newer.id, recreated.image.id)
 
 
 class ComposeV2Test(ComposeTestMixin, base.FunctionalTest):

@@ -4,6 +4,7 @@ of a project that left nothing."""
 import os
 import stat
 
+import docker.errors
 import fixtures
 import testtools
 
@@ -12,6 +13,7 @@ from heat_container_hooks.engines import compose as engine
 from heat_container_hooks.engines import compose_cli
 from heat_container_hooks import errors
 from heat_container_hooks.formats import compose as compose_format
+from heat_container_hooks import observed
 from tests.unit.test_compose_cli import options
 
 
@@ -114,3 +116,65 @@ class ConvergeTest(testtools.TestCase):
         env = compose._environment(project)
         self.assertEqual('1', env['A'])
         self.assertNotIn('db_password', env)
+
+
+class ImageAPI(FakeAPI):
+    """Knows the images: {ref: id}."""
+
+    def __init__(self, images):
+        super().__init__()
+        self.images = images
+
+    def inspect_image(self, ref):
+        if ref not in self.images:
+            raise docker.errors.ImageNotFound(ref)
+        return {'Id': self.images[ref]}
+
+
+class AsAppliedTest(testtools.TestCase):
+    """When compose up would change nothing, it is not run."""
+
+    def setUp(self):
+        super().setUp()
+        self.project = compose_format.Project(name='p', compose={
+            'services': {'web': {'image': 'img:1'},
+                         'init': {'image': 'img:1'}}})
+        self.api = ImageAPI({'img:1': 'sha256:a'})
+        self.engine = engine.ComposeEngine(settings('/nonexistent'),
+                                           options(), api=self.api)
+
+    def container(self, service, ident, state='running', image='sha256:a'):
+        return observed.ObservedContainer(
+            id=ident, name='p-%s-1' % service, state=state, image_id=image,
+            labels={compose_format.SERVICE_LABEL: service})
+
+    def as_applied(self, observed, finished=(), digest='d1', **record):
+        applied = dict({'digest': 'd1', 'containers': {'web': 'w',
+                                                       'init': 'i'}},
+                       **record)
+        return self.engine._as_applied(self.project, applied, digest,
+                                       observed, set(finished))
+
+    def test_same_files_same_containers_running_same_images(self):
+        self.assertTrue(self.as_applied(
+            [self.container('web', 'w'),
+             self.container('init', 'i', state='exited')],
+            finished={'init'}))
+
+    def test_anything_else_runs_compose(self):
+        running = [self.container('web', 'w'), self.container('init', 'i')]
+        self.assertFalse(self.as_applied(running, digest='d2'))
+        self.assertFalse(self.as_applied(
+            [self.container('web', 'w2'), self.container('init', 'i')]))
+        self.assertFalse(self.as_applied(running[:1]))
+        self.assertFalse(self.as_applied(
+            [self.container('web', 'w', state='exited'), running[1]]))
+        self.assertFalse(self.as_applied(
+            [self.container('web', 'w', image='sha256:old'), running[1]]))
+        self.assertFalse(self.engine._as_applied(
+            self.project, None, 'd1', running, set()))
+
+    def test_a_service_without_an_image_runs_compose(self):
+        self.project.compose['services']['web'] = {'build': '.'}
+        self.assertFalse(self.as_applied(
+            [self.container('web', 'w'), self.container('init', 'i')]))
