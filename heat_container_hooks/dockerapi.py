@@ -5,6 +5,7 @@ success (running, healthy, or exited with an accepted code).
 Not an engine: the docker, compose and atomic adapters all use it.
 """
 
+import threading
 import time
 
 from oslo_log import log as logging
@@ -154,6 +155,64 @@ def local_reader(settings):
     return None
 
 
+# What makes the light reader give way to the SDK client.
+READER_ERRORS = (OSError, ValueError, KeyError, ReaderError)
+
+
+class EngineAccess:
+    """The engine as an adapter reaches it: reads through the light
+    reader while it copes, everything else through the SDK client, which
+    is made once, on first use (or ahead of it, see ``warm_up``)."""
+
+    def __init__(self, settings, api=None):
+        self.settings = settings
+        self._api = api
+        self._lock = threading.Lock()
+        self.reader = None if api is not None else local_reader(settings)
+
+    @property
+    def api(self):
+        with self._lock:
+            if self._api is None:
+                self._api = client(self.settings, version=(
+                    self.reader.api_version if self.reader else None))
+            return self._api
+
+    def warm_up(self):
+        """Make the SDK client in the background (importing the SDK costs
+        ~0.1 s of CPU) while this process waits on something else, such as
+        a compose command. A failure shows on the next use of ``api``.
+        Returns the thread, or None when there is a client already."""
+        def make():
+            try:
+                self.api
+            except Exception:   # reported where the client is used
+                pass
+        if self._api is not None:
+            return None
+        thread = threading.Thread(target=make, daemon=True)
+        thread.start()
+        return thread
+
+    def read(self, func):
+        """func(reader) when there is a light reader and it copes, else
+        func(SDK client)."""
+        if self.reader is not None:
+            try:
+                return func(self.reader)
+            except READER_ERRORS as exc:
+                # No traceback: a hook's stderr never carries one.
+                LOG.debug('light reader failed (%s: %s), using the SDK '
+                          'client', type(exc).__name__, exc)
+                self.reader = None
+        return func(self.api)
+
+    def close(self):
+        with self._lock:
+            if self._api is not None:
+                self._api.close()
+
+
 def observe(api, label_filters=None):
     """Every container (or those matching label filters), in one query."""
     filters = {'label': label_filters} if label_filters else None
@@ -180,6 +239,8 @@ def _exit_code_from_status(status):
 
 def image_ids(api, refs):
     """{ref: image id} of the images present locally."""
+    if isinstance(api, LocalReader):
+        return api.image_ids(refs)
     import docker.errors
     ids = {}
     for ref in refs:

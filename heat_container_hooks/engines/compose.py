@@ -112,8 +112,15 @@ class ComposeEngine:
     def __init__(self, settings, options, api=None, compose=None):
         self.settings = settings
         self.options = options
-        self.api = api or dockerapi.client(settings)
+        # Reads go through the light reader: a run with nothing to change
+        # never loads the SDK, and one that runs compose makes the SDK
+        # client while compose works (see _run).
+        self.access = dockerapi.EngineAccess(settings, api)
         self._compose = compose
+
+    @property
+    def api(self):
+        return self.access.api
 
     @property
     def compose(self):
@@ -123,7 +130,7 @@ class ComposeEngine:
         return self._compose
 
     def close(self):
-        self.api.close()
+        self.access.close()
 
     def directory(self, project_name):
         return os.path.join(self.settings.working_dir, project_name)
@@ -169,6 +176,8 @@ class ComposeEngine:
         argv = compose.command(project_name, *args)
         LOG.info('running %s', ' '.join(argv))
         timeout = self.options.command_timeout
+        # What follows a compose command (waits, checks) needs the SDK.
+        self.access.warm_up()
         try:
             proc = subprocess.run(
                 argv, cwd=self.directory(project_name),
@@ -198,9 +207,13 @@ class ComposeEngine:
                 % (args[0], proc.returncode,
                    last[-1].strip() if last else 'no output'))
 
+    def _observe_labels(self, *label_filters):
+        return self.access.read(
+            lambda api: dockerapi.observe(api, list(label_filters)))
+
     def _observe(self, project_name):
-        found = dockerapi.observe(self.api, [
-            '%s=%s' % (compose_format.PROJECT_LABEL, project_name)])
+        found = self._observe_labels(
+            '%s=%s' % (compose_format.PROJECT_LABEL, project_name))
         return sorted((c for c in found
                        if c.labels.get(compose_format.ONEOFF_LABEL,
                                        'False') != 'True'),
@@ -302,16 +315,17 @@ class ComposeEngine:
                     or (service not in finished
                         and container.state != 'running'):
                 return False
-        current = dockerapi.image_ids(self.api, sorted(set(refs.values())))
+        current = self.access.read(lambda api: dockerapi.image_ids(
+            api, sorted(set(refs.values()))))
         return all(c.image_id == current.get(refs[c.id]) for c in observed)
 
     def _down_renamed(self, project_name, owner, result, log):
         """Bring down this owner's projects under another name (the
         deployment was renamed): one deployment, one project."""
         others = {c.labels.get(compose_format.PROJECT_LABEL)
-                  for c in dockerapi.observe(self.api, [
+                  for c in self._observe_labels(
                       '%s=%s' % (labels_mod.MANAGED_BY, owner.managed_by),
-                      '%s=%s' % (labels_mod.OWNER, owner.key)])}
+                      '%s=%s' % (labels_mod.OWNER, owner.key))}
         for other in sorted(o for o in others if o and o != project_name):
             LOG.info('project %s of the same deployment: down', other)
             self._down(other, result, log)
@@ -463,9 +477,8 @@ class ComposeEngine:
             seen.add(entry)
             if marker.get('owner') not in current_keys:
                 stale.append(entry)
-        for container in dockerapi.observe(self.api, [
-                '%s=%s' % (labels_mod.MANAGED_BY,
-                           self.settings.managed_by)]):
+        for container in self._observe_labels(
+                '%s=%s' % (labels_mod.MANAGED_BY, self.settings.managed_by)):
             project = container.labels.get(compose_format.PROJECT_LABEL)
             if project and project not in seen and \
                     container.labels.get(labels_mod.OWNER) not in \

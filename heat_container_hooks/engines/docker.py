@@ -19,8 +19,6 @@ Act = plan_mod.Act
 
 # Stops and removals in flight at once (they mostly wait).
 WIDE_WORKERS = 64
-# What makes the light reader give way to the SDK client.
-READER_ERRORS = (OSError, ValueError, KeyError, dockerapi.ReaderError)
 
 
 def create_kwargs(api, spec, container_labels, settings):
@@ -126,46 +124,32 @@ class DockerEngine:
 
     def __init__(self, settings, api=None):
         self.settings = settings
-        self._api = api
         # Observing goes through the light reader when the engine is a
         # local socket; the SDK client is made only when there is something
         # to change (see LocalReader).
-        self.reader = None if api is not None else \
-            dockerapi.local_reader(settings)
+        self.access = dockerapi.EngineAccess(settings, api)
         self.pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=settings.engine_workers)
 
     @property
     def api(self):
-        if self._api is None:
-            self._api = dockerapi.client(self.settings)
-        return self._api
+        return self.access.api
+
+    @property
+    def reader(self):
+        return self.access.reader
 
     def close(self):
         self.pool.shutdown(wait=True)
-        if self._api is not None:
-            self._api.close()
+        self.access.close()
 
     # -- observing ---------------------------------------------------------
 
-    def _read(self, func):
-        """func(reader) when there is a light reader and it copes, else
-        func(SDK client)."""
-        if self.reader is not None:
-            try:
-                return func(self.reader)
-            except READER_ERRORS as exc:
-                # No traceback: a hook's stderr never carries one.
-                LOG.debug('light reader failed (%s: %s), using the SDK '
-                          'client', type(exc).__name__, exc)
-                self.reader = None
-        return func(self.api)
-
     def observe(self):
-        return self._read(dockerapi.observe)
+        return self.access.read(dockerapi.observe)
 
     def observe_owner(self, owner):
-        return self._read(lambda api: dockerapi.observe(api, [
+        return self.access.read(lambda api: dockerapi.observe(api, [
             '%s=%s' % (labels_mod.MANAGED_BY, owner.managed_by),
             '%s=%s' % (labels_mod.OWNER, owner.key)]))
 
@@ -173,16 +157,9 @@ class DockerEngine:
         """{ref: image id}, pulling what is missing."""
         if not refs:
             return {}
-        if self.reader is not None:
-            try:
-                ids = self.reader.image_ids(refs)
-                if len(ids) == len(refs):
-                    return ids
-            except READER_ERRORS as exc:
-                # No traceback: a hook's stderr never carries one.
-                LOG.debug('light reader failed (%s: %s), using the SDK '
-                          'client', type(exc).__name__, exc)
-                self.reader = None
+        ids = self.access.read(lambda api: dockerapi.image_ids(api, refs))
+        if len(ids) == len(refs):
+            return ids
         return dockerapi.ensure_images(self.api, refs)
 
     # -- carrying out ------------------------------------------------------
@@ -206,11 +183,6 @@ class DockerEngine:
             LOG.info('plan for %s: %s', owner.key, ', '.join(
                 '%s %s' % (s.act.value, s.name) for s in plan.steps)
                 or 'nothing to do')
-            if plan.changes() and self._api is None:
-                # Made here, once, before the workers share it.
-                self._api = dockerapi.client(
-                    self.settings,
-                    version=self.reader.api_version if self.reader else None)
             self.execute(plan, owner, config_id, result)
         except errors.HookError as exc:
             result.error = result.error or exc

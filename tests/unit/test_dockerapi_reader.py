@@ -15,6 +15,7 @@ from heat_container_hooks import conf as conf_mod
 from heat_container_hooks import deployment as deployment_mod
 from heat_container_hooks import dockerapi
 from heat_container_hooks.engines import docker as docker_engine
+from heat_container_hooks import errors
 
 CONTAINER = {'Id': 'c1', 'Names': ['/web'], 'State': 'running',
              'Labels': {'managed_by': 'test'}, 'ImageID': 'sha256:1',
@@ -163,3 +164,35 @@ class EngineFallbackTest(testtools.TestCase):
         self.assertEqual(['web'], [c.name for c in found])
         self.assertEqual(1, len(self.made))
         self.assertIsNone(engine.reader)
+
+
+class EngineAccessTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.made = []
+        self.fail_with = None
+
+        def client(settings, version=None):
+            self.made.append(version)
+            if self.fail_with:
+                raise self.fail_with
+            return FakeAPI()
+        self.useFixture(fixtures.MockPatchObject(dockerapi, 'client',
+                                                 client))
+        self.access = dockerapi.EngineAccess(
+            settings(docker_url='tcp://127.0.0.1:2375'))
+
+    def test_warm_up_makes_the_one_client_ahead_of_use(self):
+        self.access.warm_up().join()
+        api = self.access.api
+        self.assertIsInstance(api, FakeAPI)
+        self.assertIs(api, self.access.api)
+        self.assertEqual(1, len(self.made))
+        self.assertIsNone(self.access.warm_up())
+
+    def test_a_failed_warm_up_fails_where_the_client_is_used(self):
+        self.fail_with = errors.EngineError('cannot reach the engine')
+        self.access.warm_up().join()
+        exc = self.assertRaises(errors.EngineError, lambda: self.access.api)
+        self.assertIn('cannot reach the engine', str(exc))
