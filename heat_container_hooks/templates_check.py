@@ -473,23 +473,24 @@ class Checker(object):
                 self.add(path, 'role-data', '%s.command is required (the '
                          'service\'s command line)' % where)
             for index, entry in enumerate(config.get('config_files') or []):
-                if not isinstance(entry, dict) or not entry.get('source') \
-                        or not entry.get('dest') or \
-                        set(entry) - KOLLA_FILE_KEYS:
-                    self.add(path, 'role-data', '%s.config_files[%d] needs '
-                             'source and dest and only the keys %s'
-                             % (where, index,
-                                ', '.join(sorted(KOLLA_FILE_KEYS))))
-                    continue
-                self.check_source(path, where, index, entry, sources)
+                if self.check_entry(path, '%s.config_files[%d]'
+                                    % (where, index), entry,
+                                    ('source', 'dest'), KOLLA_FILE_KEYS):
+                    self.check_source(path, where, index, entry, sources)
             for index, entry in enumerate(config.get('permissions') or []):
-                if not isinstance(entry, dict) or not entry.get('path') \
-                        or not entry.get('owner') or \
-                        set(entry) - KOLLA_PERM_KEYS:
-                    self.add(path, 'role-data', '%s.permissions[%d] needs '
-                             'path and owner and only the keys %s'
-                             % (where, index,
-                                ', '.join(sorted(KOLLA_PERM_KEYS))))
+                self.check_entry(path, '%s.permissions[%d]' % (where, index),
+                                 entry, ('path', 'owner'), KOLLA_PERM_KEYS)
+
+    def check_entry(self, path, where, entry, required, allowed):
+        """Whether a list entry of a Kolla config is a mapping with the
+        required keys set and no others than ``allowed``; a problem when
+        not."""
+        if isinstance(entry, dict) and all(entry.get(k) for k in required) \
+                and not set(entry) - allowed:
+            return True
+        self.add(path, 'role-data', '%s needs %s and only the keys %s'
+                 % (where, ' and '.join(required), ', '.join(sorted(allowed))))
+        return False
 
     def check_source(self, path, where, index, entry, sources):
         prefix = '/var/lib/kolla/config_files/src/'
