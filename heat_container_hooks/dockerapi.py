@@ -36,7 +36,7 @@ def client(settings, version=None):
         raise errors.EngineError(
             'cannot reach the Docker engine at %s: %s (fix: start dockerd or '
             'set docker_url)' % (settings.docker_url or 'the default socket',
-                                 _reason(exc)))
+                                 reason(exc)))
     return api
 
 
@@ -48,22 +48,18 @@ def engine_errors():
             requests.exceptions.RequestException, OSError)
 
 
-def _reason(exc):
+def reason(exc):
     explanation = getattr(exc, 'explanation', None)
     if explanation:
         return str(explanation)
     return ' '.join(str(exc).split())[:300]
 
 
-def reason(exc):
-    return _reason(exc)
-
-
 def engine_failure(exc, what='the Docker engine'):
     """The HookError for one of ``engine_errors()``."""
     return errors.EngineError(
         '%s failed: %s (fix: check that it runs and answers, then run the '
-        'deployment again)' % (what, _reason(exc)))
+        'deployment again)' % (what, reason(exc)))
 
 
 class ReaderError(Exception):
@@ -174,8 +170,10 @@ class EngineAccess:
     def api(self):
         with self._lock:
             if self._api is None:
+                # read() may drop the reader from another thread meanwhile.
+                reader = self.reader
                 self._api = client(self.settings, version=(
-                    self.reader.api_version if self.reader else None))
+                    reader.api_version if reader else None))
             return self._api
 
     def warm_up(self):
@@ -266,7 +264,7 @@ def ensure_images(api, refs):
             ids[ref] = api.inspect_image(ref)['Id']
         except docker.errors.DockerException as exc:
             problems.append('image %s is not present and could not be pulled:'
-                            ' %s' % (ref, _reason(exc)))
+                            ' %s' % (ref, reason(exc)))
     if problems:
         raise errors.EngineError('; '.join(problems) + ' (fix: build, load or'
                                  ' pull the image, or fix its name)')
@@ -280,10 +278,6 @@ def _split_ref(ref):
     if sep and '/' not in tag:
         return name, tag
     return ref, 'latest'
-
-
-def inspect(api, ident):
-    return api.inspect_container(ident)
 
 
 def state_of(info):

@@ -486,8 +486,8 @@ class AtomicEngine:
     def _wait(self, item, info):
         """Wait for real success: running (healthy with a healthcheck),
         and still running after settle_time."""
-        healthy = bool(((info.get('Config') or {}).get('Healthcheck')
-                        or {}).get('Test', ['NONE'])[0] != 'NONE')
+        healthy = bool((((info.get('Config') or {}).get('Healthcheck')
+                         or {}).get('Test') or ['NONE'])[0] != 'NONE')
         try:
             item.state, item.health = dockerapi.wait_ready(
                 self.api, item.id, item.name, healthy,

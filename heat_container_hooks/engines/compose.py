@@ -381,7 +381,7 @@ class ComposeEngine:
         for container in observed:
             service = container.labels.get(compose_format.SERVICE_LABEL)
             if service not in project.services:
-                self.api.remove_container(container.id, force=True, v=True)
+                dockerapi.remove(self.api, container.id)
 
     # -- DELETE / SUSPEND / RESUME -----------------------------------------
 

@@ -274,15 +274,7 @@ class DockerEngine:
                                            reason=step.reason)
 
     def _remove_container(self, ident):
-        import docker.errors
-        try:
-            self.api.remove_container(ident, v=True, force=True)
-        except docker.errors.NotFound:
-            pass
-        except docker.errors.APIError as exc:
-            # "removal already in progress" is as good as removed.
-            if 'already in progress' not in str(exc):
-                raise
+        dockerapi.remove(self.api, ident)
 
     def _run_step(self, step, owner, config_id):
         act = step.act
