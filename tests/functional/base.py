@@ -115,6 +115,16 @@ def item(config, group='docker-cmd', stack=None, resource='res',
             'inputs': all_inputs}
 
 
+def remove_quietly(containers):
+    """Force-remove containers with their anonymous volumes; one that is
+    already gone (or going) is no error."""
+    for container in containers:
+        try:
+            container.remove(force=True, v=True)
+        except docker.errors.APIError:
+            pass
+
+
 class FunctionalTest(testtools.TestCase):
     """A test on the real engine. Each test gets its own stack id, config
     file and directories, and every container it made is removed after."""
@@ -160,11 +170,15 @@ class FunctionalTest(testtools.TestCase):
             for container in self.client.containers.list(
                     all=True, sparse=True, filters=filters):
                 found[container.id] = container
-        for container in found.values():
-            try:
-                container.remove(force=True, v=True)
-            except docker.errors.APIError:
-                pass
+        remove_quietly(found.values())
+
+    def remove_test_networks(self):
+        """Remove this test's containers, then its networks (compose
+        makes one per project)."""
+        self.remove_test_containers()
+        for network in self.client.networks.list():
+            if network.name.startswith(self.prefix):
+                network.remove()
 
     def hook_command(self, group=None):
         script = 'heat-config-%s' % (group or self.group)

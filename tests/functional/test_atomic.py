@@ -68,18 +68,6 @@ class AtomicTestBase(base.FunctionalTest):
         self.images.append(tag)
         return tag
 
-    def remove_test_containers(self):
-        # The base version inspects every container on the engine and
-        # races with other tests' removals; this one lists only ours.
-        for filters in ({'name': self.prefix},
-                        {'label': 'deploy_stack_id=%s' % self.stack}):
-            for container in self.client.containers.list(
-                    all=True, sparse=True, filters=filters):
-                try:
-                    container.remove(force=True, v=True)
-                except docker.errors.APIError:
-                    pass
-
     def remove_images(self):
         self.remove_test_containers()
         for tag in self.images:

@@ -30,25 +30,10 @@ class ComposeTestMixin:
         super().setUp()
         self.addCleanup(self.remove_test_networks)
 
-    def remove_test_containers(self):
-        # This test's containers only (by label), so other tests removing
-        # theirs at the same time cannot make the listing fail.
-        for container in self.stack_containers():
-            try:
-                container.remove(force=True, v=True)
-            except docker.errors.APIError:
-                pass
-
     def stack_containers(self, stack=None):
         return self.client.containers.list(
             all=True, ignore_removed=True, filters={
                 'label': 'deploy_stack_id=%s' % (stack or self.stack)})
-
-    def remove_test_networks(self):
-        self.remove_test_containers()
-        for network in self.client.networks.list():
-            if network.name.startswith(self.prefix):
-                network.remove()
 
     def remove_image(self, ref):
         try:

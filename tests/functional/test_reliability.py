@@ -72,27 +72,9 @@ def check_contract(test, out, err, returncode):
 class ReliabilityBase(base.FunctionalTest):
     """What the reliability tests share (no tests of its own)."""
 
-    def remove_test_containers(self):
-        # As the base class does, but a container that other tests remove
-        # while this one lists is no error.
-        for container in self.client.containers.list(
-                all=True, ignore_removed=True):
-            if container.name.startswith(self.prefix) or \
-                    container.labels.get('deploy_stack_id') == self.stack:
-                try:
-                    container.remove(force=True, v=True)
-                except base.docker.errors.APIError:
-                    pass
-
     def service(self, **extra):
         return dict({'image': self.image, 'command': SERVICE}, **NET,
                     **extra)
-
-    def remove_test_networks(self):
-        self.remove_test_containers()
-        for network in self.client.networks.list():
-            if network.name.startswith(self.prefix):
-                network.remove()
 
     def compose_service(self, **extra):
         return dict({'image': self.image, 'command': SERVICE,

@@ -203,16 +203,21 @@ class EngineLossTest(test_reliability.ReliabilityBase):
             self.assertEqual(1, result.code)
             self.assertIn('engine', first.lower())
 
+    def stopped_then_back(self, item, group=None):
+        """Run ``item`` with the engine stopped (an engine failure), then
+        with the engine back (success); returns the failed run."""
+        self.dockerd.stop()
+        down = self.run_hook(item, group=group, timeout=120)
+        self.assert_engine_failure(down)
+        self.dockerd.start()
+        back = self.run_hook(item, group=group, timeout=120)
+        self.assertEqual(0, back.code, back.error)
+        return down
+
     def test_engine_stopped_before_the_run(self):
         web = self.name('web')
-        item = self.item({web: self.service()})
-        self.dockerd.stop()
-        down = self.run_hook(item, timeout=90)
-        self.assert_engine_failure(down)
+        down = self.stopped_then_back(self.item({web: self.service()}))
         self.assertIn('docker_url', down.error.split('\n')[0])
-        self.dockerd.start()
-        back = self.run_hook(item, timeout=90)
-        self.assertEqual(0, back.code, back.error)
         self.assertEqual('running', self.private_state(web))
 
     def test_engine_that_hangs(self):
@@ -235,12 +240,7 @@ class EngineLossTest(test_reliability.ReliabilityBase):
             self.skipTest('no docker-compose group')
         item = self.item({'services': {'web': self.compose_service()}},
                          group='docker-compose', name=self.prefix)
-        self.dockerd.stop()
-        down = self.run_hook(item, group='docker-compose', timeout=120)
-        self.assert_engine_failure(down)
-        self.dockerd.start()
-        back = self.run_hook(item, group='docker-compose', timeout=120)
-        self.assertEqual(0, back.code, back.error)
+        self.stopped_then_back(item, group='docker-compose')
         running = [c for c in self.private.containers.list()
                    if c.labels.get('deploy_stack_id') == self.stack]
         self.assertEqual(['web'], [c.labels['com.docker.compose.service']
@@ -250,12 +250,7 @@ class EngineLossTest(test_reliability.ReliabilityBase):
         web = self.name('web')
         item = self.item({web: self.service()}, group='container',
                          inputs=[('container_tool', 'docker')])
-        self.dockerd.stop()
-        down = self.run_hook(item, group='container', timeout=120)
-        self.assert_engine_failure(down)
-        self.dockerd.start()
-        back = self.run_hook(item, group='container', timeout=120)
-        self.assertEqual(0, back.code, back.error)
+        self.stopped_then_back(item, group='container')
         self.assertEqual('running', self.private_state(web))
 
     def test_atomic_engine_stopped_before_the_run(self):
@@ -274,12 +269,7 @@ class EngineLossTest(test_reliability.ReliabilityBase):
         name = self.name('svc')
         item = self.item({'command': 'run', 'image': tag, 'name': name},
                          group='atomic')
-        self.dockerd.stop()
-        down = self.run_hook(item, group='atomic', timeout=120)
-        self.assert_engine_failure(down)
-        self.dockerd.start()
-        back = self.run_hook(item, group='atomic', timeout=120)
-        self.assertEqual(0, back.code, back.error)
+        self.stopped_then_back(item, group='atomic')
         self.assertEqual('running', self.private_state(name))
 
     def test_engine_stopped_during_the_run(self):

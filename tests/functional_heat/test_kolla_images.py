@@ -22,6 +22,8 @@ import docker
 import fixtures
 import testtools
 
+from tests.functional_heat import keystone as keystone_mod
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, 'images', 'kolla-base', 'build')
@@ -248,21 +250,13 @@ class KollaImageTest(testtools.TestCase):
                 'KOLLA_CONFIG': json.dumps({
                     'command': KEYSTONE_CMD, 'config_files': files,
                     'permissions': keys})})
-        url = 'http://%s:5000/v3' % self.address(keystone)
-        self.wait_for('keystone', lambda: self._answers(url), keystone)
-        body = {'auth': {
-            'identity': {'methods': ['password'], 'password': {'user': {
-                'name': 'admin', 'domain': {'id': 'default'},
-                'password': ADMIN_PASSWORD}}},
-            'scope': {'project': {'name': 'admin',
-                                  'domain': {'id': 'default'}}}}}
-        request = urllib.request.Request(
-            url + '/auth/tokens', data=json.dumps(body).encode(),
-            headers={'Content-Type': 'application/json'})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            self.assertEqual(201, response.status)
-            self.assertTrue(response.headers['X-Subject-Token'])
-            token = json.load(response)['token']
+        root = 'http://%s:5000' % self.address(keystone)
+        self.wait_for('keystone', lambda: self._answers(root + '/v3'),
+                      keystone)
+        status, subject, token = keystone_mod.admin_token(root,
+                                                          ADMIN_PASSWORD)
+        self.assertEqual(201, status)
+        self.assertTrue(subject)
         self.assertEqual('admin', token['project']['name'])
         self.assertIn('admin', [r['name'] for r in token['roles']])
 

@@ -20,20 +20,19 @@ config), which is how cleanup finds all of them.
 """
 
 import fcntl
-import json
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
-import urllib.request
 
 import docker
 import testtools
 
 from tests.functional import base as functional_base
 from tests.functional_heat import base
+from tests.functional_heat import keystone as keystone_mod
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -105,11 +104,7 @@ class ScenarioBase(base.HeatTest):
         return list(found.values())
 
     def remove_ours(self):
-        for container in self.ours():
-            try:
-                container.remove(force=True, v=True)
-            except docker.errors.APIError:
-                pass
+        functional_base.remove_quietly(self.ours())
 
     def deploy(self, template, parameters=None, environment=None,
                status='CREATE_COMPLETE', timeout=base.STACK_TIMEOUT):
@@ -358,25 +353,12 @@ class OvercloudScenarioTest(ScenarioBase):
     def ids(self):
         return {self.logical_name(c): c.id for c in self.ours()}
 
-    def token(self, url, password):
-        body = {'auth': {
-            'identity': {'methods': ['password'], 'password': {'user': {
-                'name': 'admin', 'domain': {'id': 'default'},
-                'password': password}}},
-            'scope': {'project': {'name': 'admin',
-                                  'domain': {'id': 'default'}}}}}
-        request = urllib.request.Request(
-            url.rstrip('/') + '/v3/auth/tokens',
-            data=json.dumps(body).encode(),
-            headers={'Content-Type': 'application/json'})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.headers.get('X-Subject-Token')
-
     def check_services(self, stack_id):
         outputs = self.outputs(stack_id)
         url = outputs['KeystoneURL']
         self.assertIn(':%d' % self.ports['keystone'], url)
-        status, token = self.token(url, self.passwords['admin_password'])
+        status, token, _ = keystone_mod.admin_token(
+            url, self.passwords['admin_password'], timeout=30)
         self.assertEqual(201, status)
         self.assertTrue(token)
         self.assertTrue(ask(self.ports['memcached'],
