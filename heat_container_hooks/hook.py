@@ -170,13 +170,14 @@ class _StdoutGuard:
 
 
 def _setup(argv):
-    from oslo_config import cfg
+    # Any failure here (a bad option, an unreadable log_file, a broken
+    # log_config_append) is a reply, never a traceback.
     try:
         return conf_mod.setup(argv), None
-    except (cfg.Error, SystemExit, ValueError) as exc:
+    except (Exception, SystemExit) as exc:
         return None, errors.HookError(
-            'cannot read the configuration: %s (fix: correct the config file'
-            ' or the command line)' % (exc,))
+            'cannot read the configuration or set up logging: %s (fix: '
+            'correct the config file or the command line)' % (exc,))
 
 
 def main(group_name, argv=None):

@@ -170,6 +170,13 @@ class DockerCmdTest(base.FunctionalTest):
         self.assertIn(web, result.error.splitlines()[0])
         self.assertIn('exited with code 4', result.error)
 
+    def test_unusable_log_file_is_a_reply_not_a_traceback(self):
+        self.write_conf(log_file='/proc/nonexistent/hook.log')
+        result = self.run_hook(self.item({self.name('web'): self.service()}))
+        self.assertNotEqual(0, result.code)
+        self.assertIn('set up logging', result.error.splitlines()[0])
+        self.assertEqual([], self.stack_containers())
+
     def test_bad_input_touches_nothing(self):
         web, other = self.name('web'), self.name('other')
         result = self.run_hook(self.item({
