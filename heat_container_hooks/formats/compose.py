@@ -370,6 +370,31 @@ def env_file_secrets(files, is_secret):
     return found
 
 
+def service_env_secrets(compose, is_secret):
+    """Values written into services' ``environment`` (mapping or
+    NAME=value list) whose variable names are secret; a value that only
+    refers to a variable (``${db_password}``) is not one: what it refers to
+    is masked as an input."""
+    found = []
+    for service in ((compose or {}).get('services') or {}).values():
+        env = (service or {}).get('environment') if isinstance(
+            service, dict) else None
+        if isinstance(env, dict):
+            pairs = env.items()
+        elif isinstance(env, list):
+            pairs = (str(e).partition('=')[::2] for e in env)
+        else:
+            pairs = ()
+        for name, value in pairs:
+            if isinstance(value, str) and value and is_secret(str(name)) \
+                    and not _VARIABLE_ONLY.match(value):
+                found.append(value)
+    return found
+
+
+_VARIABLE_ONLY = re.compile(r'^\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)$')
+
+
 # -- writing -----------------------------------------------------------------
 
 def dotenv_line(name, value, field):

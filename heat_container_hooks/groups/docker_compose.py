@@ -42,7 +42,8 @@ class DockerComposeGroup(groups.Group):
             patterns=conf.secret_input_patterns)
         return dataclasses.replace(project, secret_values=tuple(
             project.secret_values) + tuple(compose_format.env_file_secrets(
-                project.files, is_secret)))
+                project.files, is_secret)) + tuple(
+                    compose_format.service_env_secrets(compose, is_secret)))
 
     def secrets(self, desired):
         return list(desired.secret_values)

@@ -57,3 +57,17 @@ class DesiredTest(testtools.TestCase):
         suspend = fmt.make_deployment(name='a/b', inputs=[
             ('deploy_action', 'SUSPEND')])
         self.assertRaises(errors.InvalidDeployment, desired, suspend)
+
+
+class ConfigSecretsTest(testtools.TestCase):
+
+    def test_secret_values_written_into_the_config_are_masked_too(self):
+        deployment = fmt.make_deployment(config={'services': {
+            'a': {'image': 'i', 'environment': {
+                'DB_PASSWORD': 'hunter22pw', 'MODE': 'fast',
+                'REF_PASSWORD': '${db_password}'}},
+            'b': {'image': 'i', 'environment': [
+                'ADMIN_PASSWORD=list-form-pw', 'X=1']}}})
+        group = docker_compose.DockerComposeGroup()
+        self.assertEqual(['hunter22pw', 'list-form-pw'],
+                         group.secrets(desired(deployment)))
