@@ -39,7 +39,12 @@ def heat_agents_dir():
             stdout=subprocess.DEVNULL)
         archive = glob.glob(os.path.join(download, '*.tar.gz'))[0]
         with tarfile.open(archive) as tar:
-            tar.extractall(root, filter='data')
+            # The 'data' filter where this Python has it (3.11.4+; not
+            # Debian's 3.11.2).
+            if hasattr(tarfile, 'data_filter'):
+                tar.extractall(root, filter='data')
+            else:
+                tar.extractall(root)
     open(marker, 'w').close()
     return _source_dir(root)
 
