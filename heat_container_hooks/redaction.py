@@ -2,6 +2,7 @@
 deployment carries is replaced by a mask wherever it would be shown."""
 
 import logging
+import threading
 
 # Shorter values would mask ordinary words; secrets are longer than this.
 MIN_REDACTED_LENGTH = 4
@@ -64,36 +65,68 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+# Runs in progress in this process (the agent runs groups in parallel
+# threads): every handler's formatted lines are masked with all of their
+# redactors, and a handler keeps its masking wrapper while any run holds
+# it, whatever order the runs end in.
+_lock = threading.Lock()
+_active = []            # the redactors of the runs in progress
+_holders = {}           # handler -> number of runs holding its wrapper
+
+
+def _mask_all(text):
+    for redactor in list(_active):
+        text = redactor.text(text)
+    return text
+
+
+def _wrap(handler):
+    format_record = handler.format
+
+    def format(record):
+        return _mask_all(format_record(record))
+    format.unmasked = format_record
+    handler.format = format
+
+
+def _unwrap(handler):
+    unmasked = getattr(handler.format, 'unmasked', None)
+    if unmasked is None:
+        return
+    if getattr(unmasked, '__self__', None) is handler:
+        del handler.format      # the class's own method again
+    else:
+        handler.format = unmasked
+
+
 class redacted_logs:
     """Context manager: mask secrets in all log output while it is held."""
 
     def __init__(self, redactor):
+        self.redactor = redactor
         self.filter = RedactingFilter(redactor)
         self.handlers = []
 
     def __enter__(self):
-        self.handlers = list(logging.getLogger().handlers)
-        for handler in self.handlers:
-            handler.addFilter(self.filter)
-            # The formatter adds text of its own after the filters ran
-            # (oslo.log appends the active exception's message to WARNING
-            # and ERROR lines): mask the formatted line too.
-            handler.format = self._masking(handler.format)
+        with _lock:
+            _active.append(self.redactor)
+            self.handlers = list(logging.getLogger().handlers)
+            for handler in self.handlers:
+                handler.addFilter(self.filter)
+                # The formatter adds text of its own after the filters ran
+                # (oslo.log appends the active exception's message to
+                # WARNING and ERROR lines): mask the formatted line too.
+                if not _holders.get(handler):
+                    _wrap(handler)
+                _holders[handler] = _holders.get(handler, 0) + 1
         return self
 
-    def _masking(self, format_record):
-        def format(record):
-            return self.filter.redactor.text(format_record(record))
-        format.unmasked = format_record
-        return format
-
     def __exit__(self, *exc):
-        for handler in self.handlers:
-            handler.removeFilter(self.filter)
-            unmasked = getattr(handler.format, 'unmasked', None)
-            if unmasked is None:
-                continue
-            if getattr(unmasked, '__self__', None) is handler:
-                del handler.format      # the class's own method again
-            else:
-                handler.format = unmasked
+        with _lock:
+            _active.remove(self.redactor)
+            for handler in self.handlers:
+                handler.removeFilter(self.filter)
+                _holders[handler] -= 1
+                if not _holders[handler]:
+                    del _holders[handler]
+                    _unwrap(handler)
