@@ -4,6 +4,7 @@ containers do not depend on each other, and waits for real success.
 """
 
 import concurrent.futures
+import threading
 import time
 
 from oslo_log import log as logging
@@ -391,16 +392,28 @@ class DockerEngine:
             info['Id'], list(spec.command), user=spec.user or '',
             privileged=spec.privileged,
             environment=['%s=%s' % p for p in spec.environment] or None)
-        future = self.pool.submit(self.api.exec_start, created['Id'],
-                                  demux=True)
-        try:
-            out, err = future.result(timeout=self.settings.exec_timeout)
-        except concurrent.futures.TimeoutError:
+        # Its own daemon thread, not the pool: on a timeout the run goes on
+        # (and ends) without waiting for the exec, which is left running.
+        done = {}
+
+        def run_exec():
+            try:
+                done['output'] = self.api.exec_start(created['Id'],
+                                                     demux=True)
+            except Exception as exc:    # raised below, in this thread
+                done['error'] = exc
+        worker = threading.Thread(target=run_exec, daemon=True)
+        worker.start()
+        worker.join(self.settings.exec_timeout)
+        if 'error' in done:
+            raise done['error']
+        if worker.is_alive():
             return outcome_mod.ContainerResult(
                 step.name, Act.EXEC.value, id=info['Id'], reason=step.reason,
                 error='exec %s in %s still running after %gs (fix: raise '
                       'exec_timeout)' % (step.name, spec.exec_target,
                                          self.settings.exec_timeout))
+        out, err = done['output']
         code = self.api.exec_inspect(created['Id']).get('ExitCode')
         result = outcome_mod.ContainerResult(
             step.name, Act.EXEC.value, id=info['Id'], state='exited',

@@ -110,6 +110,18 @@ class DockerCmdTest(base.FunctionalTest):
         self.assertEqual(0, result.code, result.error)
         self.assertEqual('[][0]\n', result.reply[step + '_stdout'])
 
+    def test_exec_timeout_ends_the_run(self):
+        # The exec outlives its timeout by far: the hook must reply and
+        # end, not wait for it (run_hook's own timeout would fail this).
+        web, step = self.name('web'), self.name('step')
+        result = self.run_hook(self.item(
+            {web: self.service(),
+             step: {'action': 'exec', 'start_order': 1,
+                    'command': [web, 'sleep', '600']}},
+            options={'exec_timeout': 1}), timeout=60)
+        self.assertEqual(1, result.code)
+        self.assertIn('still running after 1s', result.error)
+
     def test_exec_in_a_container_that_is_not_running(self):
         web, step = self.name('web'), self.name('step')
         result = self.run_hook(self.item(
