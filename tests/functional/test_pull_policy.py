@@ -20,13 +20,25 @@ class PullPolicyTest(base.FunctionalTest):
             os.path.join(self.tmp, 'registry')))
         self.ref = '%s/hch-test/app-%s:latest' % (self.registry.address,
                                                   self.prefix)
-        self.addCleanup(self.untag)
+        self.built = []
+        self.addCleanup(self.remove_images)
 
     def untag(self):
         try:
             self.client.images.remove(self.ref, force=True)
         except docker.errors.ImageNotFound:
             pass
+
+    def remove_images(self):
+        """The tag and every image this test built (a re-pull leaves the
+        old one untagged)."""
+        self.remove_test_containers()
+        self.untag()
+        for ident in self.built:
+            try:
+                self.client.images.remove(ident, force=True)
+            except docker.errors.ImageNotFound:
+                pass
 
     def build_and_push(self, version):
         """Build a distinct image for the ref and push it; its id."""
@@ -38,7 +50,9 @@ class PullPolicyTest(base.FunctionalTest):
                                           decode=True,
                                           auth_config=self.registry.login()):
             self.assertNotIn('error', event, event)
-        return self.client.images.get(self.ref).id
+        ident = self.client.images.get(self.ref).id
+        self.built.append(ident)
+        return ident
 
     def config(self, name, **extra):
         return {name: dict({'image': self.ref, 'command': SERVICE}, **extra)}
