@@ -280,8 +280,10 @@ class ComposeEngine:
                     reason='service no longer in the config'))
         expected = compose_format.expected_services(
             project.compose, self._environment(project))
-        missing = [s for s in expected
-                   if not any(_service(r.name) == s for r in result.results)]
+        # By compose's service label: a name such as my_service_1 is not
+        # container 1 of my_service.
+        made = {c.labels.get(compose_format.SERVICE_LABEL) for c in after}
+        missing = [s for s in expected if s not in made]
         for name in missing:
             result.results.append(outcome_mod.ContainerResult(
                 name, 'missing', error='compose made no container for '
@@ -541,11 +543,6 @@ def _result_name(container):
                                    container.name)
     number = container.labels.get(compose_format.NUMBER_LABEL, '1')
     return service if number in ('', '1') else '%s_%s' % (service, number)
-
-
-def _service(result_name):
-    return result_name.rsplit('_', 1)[0] if result_name.rsplit(
-        '_', 1)[-1].isdigit() else result_name
 
 
 def _first_error(result):

@@ -117,7 +117,10 @@ def load_with_notes(config, field='config'):
     _check_keys(config, field, problems)
     problems.raise_if_any()
     if _is_v2_layout(config):
-        compose = {k: v for k, v in config.items() if k != 'version'}
+        # The deployment names the project (compose -p, which wins over
+        # name: in Compose v2; v1 does not know name:).
+        compose = {k: v for k, v in config.items()
+                   if k not in ('version', 'name')}
     else:
         compose = {'services': {name: _from_v1(service)
                                 for name, service in config.items()}}

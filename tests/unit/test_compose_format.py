@@ -411,3 +411,7 @@ class ComposeReadingTest(testtools.TestCase):
         self.assertEqual(('web',), compose.expected_services(compose_, {}))
         self.assertEqual(('web', 'debug'), compose.expected_services(
             compose_, {'COMPOSE_PROFILES': 'x,debug'}))
+
+    def test_name_key_dropped_the_deployment_names_the_project(self):
+        self.assertEqual({'services': {'a': {'image': 'i'}}}, compose.load(
+            'name: other\nservices:\n  a: {image: i}\n'))
