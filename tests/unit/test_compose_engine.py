@@ -65,6 +65,17 @@ class FilesTest(testtools.TestCase):
             (compose_format.ProjectFile('new.env', ''),))
         self.assertEqual(['new.env'], os.listdir(self.project))
 
+    def test_secret_dotenv_of_an_earlier_release_removed(self):
+        # Earlier releases wrote the secret inputs to an unlisted .env.
+        self.write(compose_format.ProjectFile('.env', "db_password='x'\n"))
+        engine.remove_stale_files(self.project, [], ())
+        self.assertEqual([], os.listdir(self.project))
+        # A .env the deployment gives is its own.
+        given = compose_format.ProjectFile('.env', 'TAG=1')
+        self.write(given)
+        engine.remove_stale_files(self.project, ['.env'], (given,))
+        self.assertEqual(['.env'], os.listdir(self.project))
+
 
 class FakeAPI:
     def __init__(self):
