@@ -284,7 +284,7 @@ class ComposeV2Test(ComposeTestMixin, base.FunctionalTest):
             volumes=['../../etc:/host'])}}
         env_files = [{'file_name': '../../x.env', 'content': 'A=1'},
                      {'file_name': '/etc/evil.env', 'content': 'A=1'},
-                     {'file_name': '.env', 'content': 'A=1'}]
+                     {'file_name': './docker-compose.yml', 'content': 'A=1'}]
         result = self.run_hook(self.compose_item(
             config, name='../evil', inputs=[('env_files', env_files)]))
         self.assertEqual(2, result.code)
