@@ -220,7 +220,7 @@ def observe(api, label_filters=None):
         found.append(observed_mod.ObservedContainer(
             id=item['Id'], name=names[0].lstrip('/'),
             state=item.get('State', ''), labels=item.get('Labels') or {},
-            image_id=item.get('ImageID', ''),
+            image_id=item.get('ImageID', ''), image=item.get('Image', ''),
             exit_code=_exit_code_from_status(item.get('Status', ''))))
     return found
 
