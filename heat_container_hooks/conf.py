@@ -77,6 +77,13 @@ hook_opts = [
                 default=['*password*', '*secret*', '*token*'],
                 help='Shell-style patterns (case-insensitive) of input names '
                      'that are treated as secret too.'),
+    cfg.IntOpt('max_reply_bytes', default=900000, min=4096, max=950000,
+               help='Largest reply (bytes of JSON) a hook prints: '
+                    'heat-config-notify fails on a signal over 950,000 '
+                    'bytes. A larger reply is trimmed from the front of '
+                    'deploy_stdout / deploy_stderr (the longer first), then '
+                    'of other long string outputs, each cut marked with '
+                    '"[N characters trimmed]".'),
     cfg.StrOpt('log_level', default='INFO',
                choices=['DEBUG', 'INFO', 'WARNING', 'ERROR'],
                help='Level of the hooks\' own log on stderr.'),

@@ -203,6 +203,15 @@ def _parse_inputs(raw, problems):
             # Heat never repeats a name; the last one wins, as in Heat.
             inputs = [i for i in inputs if i.name != name]
         seen.add(name)
+        value = item.get('value')
+        if name in DEPLOY_INPUTS and value is not None and (
+                isinstance(value, (bool, list, dict))
+                or not isinstance(value, (str, int, float))):
+            # Heat sends these as strings; the hooks read them as text.
+            problems.add('inputs.%s' % name, 'is a %s, not a string'
+                         % _json_type(value), 'Heat sends it as a string; '
+                         'pass the item as the agent gives it')
+            continue
         description = item.get('description')
         inputs.append(Input(
             name=name, type=kind, value=item.get('value'),

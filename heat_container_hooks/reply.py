@@ -7,7 +7,16 @@ and per container ``<name>_id``, ``<name>_state``, ``<name>_health``,
 ``<name>_exit_code``, ``<name>_stdout``, ``<name>_stderr``.
 """
 
+import json
+
 PER_CONTAINER = ('id', 'state', 'health', 'exit_code', 'stdout', 'stderr')
+
+# heat-config-notify fails on a signal over this many bytes (Python 3);
+# every reply a hook prints stays under [DEFAULT] max_reply_bytes, below it.
+NOTIFY_LIMIT = 950000
+TRIM_FIRST = ('deploy_stdout', 'deploy_stderr')
+TRIM_MARK = '[%d characters trimmed]\n'
+KEEP_FIRST_LINE = 4096
 
 
 def exit_status(code):
@@ -58,3 +67,51 @@ def outputs(deployment, results):
             values['%s_%s' % (item.name, key)] = getattr(item, key)
     return {o.name: values[o.name] for o in deployment.outputs
             if o.name in values and not o.error_output}
+
+
+def _size(data):
+    return len(json.dumps(data).encode('utf-8'))
+
+
+def trim(reply, limit, mark=TRIM_MARK):
+    """(reply that fits in ``limit`` bytes of JSON, characters cut).
+
+    The front of deploy_stdout / deploy_stderr goes first (the end holds
+    the errors), the longer one first, then the front of any other long
+    string output; each cut value starts with ``mark % characters cut``.
+    A failure's first line of deploy_stderr (what failed, and the fix) is
+    kept in front of the cut.
+    The one implementation behind the hooks' replies and the agent's
+    signals.
+    """
+    reply = dict(reply)
+    excess = _size(reply) - limit
+    if excess <= 0:
+        return reply, 0
+    keys = sorted((k for k in TRIM_FIRST if isinstance(reply.get(k), str)),
+                  key=lambda k: -len(reply[k]))
+    keys += sorted((k for k, v in reply.items()
+                    if k not in TRIM_FIRST and isinstance(v, str)),
+                   key=lambda k: -len(reply[k]))
+    total = 0
+    for key in keys:
+        head, original, cut = '', reply[key], 0
+        if key == 'deploy_stderr' and reply.get('deploy_status_code'):
+            # A failure's first line says what failed and the fix: kept.
+            first, sep, rest = original.partition('\n')
+            if sep and len(first) <= KEEP_FIRST_LINE:
+                head, original = first + sep, rest
+        while excess > 0 and cut < len(original):
+            rest = original[cut:]
+            # Characters to drop for ``excess`` bytes, from the average
+            # encoded size of this value (escapes, non-ASCII), plus room
+            # for the marker.
+            ratio = len(rest) / max(_size(rest) - 2, 1)
+            cut = min(len(original),
+                      cut + int((excess + 64) * ratio) + 1)
+            reply[key] = head + mark % cut + original[cut:]
+            excess = _size(reply) - limit
+        total += cut
+        if excess <= 0:
+            break
+    return reply, total

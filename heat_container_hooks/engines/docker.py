@@ -11,6 +11,7 @@ from oslo_log import log as logging
 
 from heat_container_hooks import dockerapi
 from heat_container_hooks import errors
+from heat_container_hooks import interrupt
 from heat_container_hooks import labels as labels_mod
 from heat_container_hooks import outcome as outcome_mod
 from heat_container_hooks import plan as plan_mod
@@ -141,7 +142,7 @@ class DockerEngine:
         return self.access.reader
 
     def close(self):
-        self.pool.shutdown(wait=True)
+        interrupt.shutdown(self.pool)
         self.access.close()
 
     # -- observing ---------------------------------------------------------
@@ -161,7 +162,9 @@ class DockerEngine:
         ids = self.access.read(lambda api: dockerapi.image_ids(api, refs))
         if len(ids) == len(refs):
             return ids
-        return dockerapi.ensure_images(self.api, refs)
+        with interrupt.step('pulling images %s' % ', '.join(
+                r for r in refs if r not in ids)):
+            return dockerapi.ensure_images(self.api, refs)
 
     # -- carrying out ------------------------------------------------------
 
@@ -226,9 +229,12 @@ class DockerEngine:
             return [self._guard(func, steps[0])]
         if not wide:
             return list(self.pool.map(lambda s: self._guard(func, s), steps))
-        workers = min(len(steps), WIDE_WORKERS)
-        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        pool = concurrent.futures.ThreadPoolExecutor(
+            min(len(steps), WIDE_WORKERS))
+        try:
             return list(pool.map(lambda s: self._guard(func, s), steps))
+        finally:
+            interrupt.shutdown(pool)
 
     def _guard(self, func, step):
         try:
@@ -267,9 +273,11 @@ class DockerEngine:
 
     def _remove(self, step):
         ident = step.observed.id
-        if step.observed.running:
-            self.api.stop(ident, timeout=self._grace(observed=step.observed))
-        self._remove_container(ident)
+        with interrupt.step('removing container %s' % step.name):
+            if step.observed.running:
+                self.api.stop(ident,
+                              timeout=self._grace(observed=step.observed))
+            self._remove_container(ident)
         return outcome_mod.ContainerResult(step.name, Act.REMOVE.value,
                                            id=ident, state='removed',
                                            reason=step.reason)
@@ -294,13 +302,17 @@ class DockerEngine:
         if act == Act.START:
             return self._start(step, step.observed.id)
         if act == Act.REPLACE:
-            self.api.stop(step.observed.id,
-                          timeout=self._grace(observed=step.observed))
-            self._remove_container(step.observed.id)
+            with interrupt.step('removing container %s to replace it'
+                                % step.name):
+                self.api.stop(step.observed.id,
+                              timeout=self._grace(observed=step.observed))
+                self._remove_container(step.observed.id)
         spec = step.spec
         container_labels = labels_mod.for_container(
             owner, config_id, spec.name, spec.fingerprint(), self._grace(spec))
-        return self._start(step, self._create(spec, owner, container_labels))
+        with interrupt.step('creating container %s' % step.name):
+            ident = self._create(spec, owner, container_labels)
+        return self._start(step, ident)
 
     def _create(self, spec, owner, container_labels, patience=30):
         """Create the container; its id. A name conflict with a container
@@ -344,7 +356,8 @@ class DockerEngine:
 
     def _start(self, step, ident):
         spec = step.spec
-        self.api.start(ident)
+        with interrupt.step('starting container %s' % step.name):
+            self.api.start(ident)
         if spec is not None and spec.is_oneshot:
             return self._finish_oneshot(step, ident)
         status, health = dockerapi.wait_ready(
@@ -404,7 +417,9 @@ class DockerEngine:
                 done['error'] = exc
         worker = threading.Thread(target=run_exec, daemon=True)
         worker.start()
-        worker.join(self.settings.exec_timeout)
+        with interrupt.step('running exec %s in container %s'
+                            % (step.name, spec.exec_target)):
+            worker.join(self.settings.exec_timeout)
         if 'error' in done:
             raise done['error']
         if worker.is_alive():
@@ -431,8 +446,9 @@ class DockerEngine:
         settle_time."""
         if not started:
             return
-        self._first_error(dockerapi.settle(self.api, started,
-                                           self.settings.settle_time), result)
+        with interrupt.step('checking the started containers once more'):
+            self._first_error(dockerapi.settle(
+                self.api, started, self.settings.settle_time), result)
 
     # -- cleanup -----------------------------------------------------------
 
