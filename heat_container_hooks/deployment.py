@@ -208,8 +208,8 @@ def _parse_inputs(raw, problems):
                 isinstance(value, (bool, list, dict))
                 or not isinstance(value, (str, int, float))):
             # Heat sends these as strings; the hooks read them as text.
-            problems.add('inputs.%s' % name, 'is a %s, not a string'
-                         % _json_type(value), 'Heat sends it as a string; '
+            problems.add('inputs.%s' % name, 'is %s, not a string'
+                         % _a(_json_type(value)), 'Heat sends it as a string; '
                          'pass the item as the agent gives it')
             continue
         description = item.get('description')
@@ -273,6 +273,10 @@ def load_config_text(value, field='config'):
         raise errors.InvalidDeployment([errors.Problem(
             field, 'is a string that is not valid YAML or JSON (%s)'
             % _short(exc), 'give the config as a mapping or valid YAML')])
+
+
+def _a(noun):
+    return ('an %s' if noun[:1] in 'aeiou' else 'a %s') % noun
 
 
 def _json_type(value):

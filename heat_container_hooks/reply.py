@@ -76,42 +76,42 @@ def _size(data):
 def trim(reply, limit, mark=TRIM_MARK):
     """(reply that fits in ``limit`` bytes of JSON, characters cut).
 
-    The front of deploy_stdout / deploy_stderr goes first (the end holds
-    the errors), the longer one first, then the front of any other long
-    string output; each cut value starts with ``mark % characters cut``.
-    A failure's first line of deploy_stderr (what failed, and the fix) is
-    kept in front of the cut.
-    The one implementation behind the hooks' replies and the agent's
-    signals.
+    The longest string values (deploy_stdout, deploy_stderr, per-container
+    outputs) are cut from the front (their end holds the errors), all to
+    the same length, the largest that fits: a short value is never cut
+    while a longer one could be. Each cut value starts with
+    ``mark % characters cut``; a failure's first line of deploy_stderr
+    (what failed, and the fix) is kept in front of the cut. The one
+    implementation behind the hooks' replies and the agent's signals.
     """
     reply = dict(reply)
-    excess = _size(reply) - limit
-    if excess <= 0:
+    if _size(reply) <= limit:
         return reply, 0
-    keys = sorted((k for k in TRIM_FIRST if isinstance(reply.get(k), str)),
-                  key=lambda k: -len(reply[k]))
-    keys += sorted((k for k, v in reply.items()
-                    if k not in TRIM_FIRST and isinstance(v, str)),
-                   key=lambda k: -len(reply[k]))
-    total = 0
-    for key in keys:
-        head, original, cut = '', reply[key], 0
+    heads, bodies = {}, {}
+    for key, value in reply.items():
+        if not isinstance(value, str):
+            continue
+        heads[key], bodies[key] = '', value
         if key == 'deploy_stderr' and reply.get('deploy_status_code'):
-            # A failure's first line says what failed and the fix: kept.
-            first, sep, rest = original.partition('\n')
+            first, sep, rest = value.partition('\n')
             if sep and len(first) <= KEEP_FIRST_LINE:
-                head, original = first + sep, rest
-        while excess > 0 and cut < len(original):
-            rest = original[cut:]
-            # Characters to drop for ``excess`` bytes, from the average
-            # encoded size of this value (escapes, non-ASCII), plus room
-            # for the marker.
-            ratio = len(rest) / max(_size(rest) - 2, 1)
-            cut = min(len(original),
-                      cut + int((excess + 64) * ratio) + 1)
-            reply[key] = head + mark % cut + original[cut:]
-            excess = _size(reply) - limit
-        total += cut
-        if excess <= 0:
-            break
-    return reply, total
+                heads[key], bodies[key] = first + sep, rest
+
+    def cut_to(length):
+        out, total = dict(reply), 0
+        for key, body in bodies.items():
+            if len(body) > length:
+                cut = len(body) - length
+                out[key] = heads[key] + mark % cut + body[cut:]
+                total += cut
+        return out, total
+
+    # The largest common length that fits (0 if nothing does).
+    low, high = 0, max([len(b) for b in bodies.values()] or [0])
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _size(cut_to(middle)[0]) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return cut_to(low)

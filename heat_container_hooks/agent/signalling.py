@@ -8,8 +8,8 @@ the agent collects from instead (software_deployments.update).
 
 Connection errors and 5xx answers are retried with exponential backoff;
 4xx is an error at once (PermanentSignalError). Replies larger than
-max_signal_bytes are trimmed from the front of deploy_stdout /
-deploy_stderr first.
+max_signal_bytes are trimmed (reply.trim, the hooks' own: the longest
+outputs from the front).
 """
 
 import json
