@@ -222,8 +222,19 @@ def observe(api, label_filters=None):
             id=item['Id'], name=names[0].lstrip('/'),
             state=item.get('State', ''), labels=item.get('Labels') or {},
             image_id=item.get('ImageID', ''),
-            exit_code=_exit_code_from_status(item.get('Status', ''))))
+            exit_code=_exit_code_from_status(item.get('Status', '')),
+            health=_health_from_status(item.get('Status', ''))))
     return found
+
+
+def _health_from_status(status):
+    # "Up 3 seconds (health: starting)", "Up 1 minute (healthy)"
+    for mark, health in (('(health: starting)', 'starting'),
+                         ('(unhealthy)', 'unhealthy'),
+                         ('(healthy)', 'healthy')):
+        if status.endswith(mark):
+            return health
+    return ''
 
 
 def _exit_code_from_status(status):

@@ -14,6 +14,7 @@ class ObservedContainer:
     labels: dict = dataclasses.field(default_factory=dict)
     image_id: str = ''
     exit_code: int = None
+    health: str = ''          # starting, healthy, unhealthy; '' without one
 
     @property
     def fingerprint(self):

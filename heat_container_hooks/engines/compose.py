@@ -336,9 +336,11 @@ class ComposeEngine:
     def _wait_all(self, pairs):
         """Wait for each (container, result) at once. A container that
         compose kept and that is up needs no wait: it was waited on when it
-        started."""
+        started (unless the run that started it ended first: its health is
+        still starting, or unhealthy)."""
         pairs = [(c, i) for c, i in pairs
                  if not (i.act == Act.KEEP.value and c.state == 'running'
+                         and c.health not in ('starting', 'unhealthy')
                          and not compose_format.service_wait(
                              {'labels': c.labels})[0])]
         if len(pairs) < 2:

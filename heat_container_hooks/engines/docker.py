@@ -289,6 +289,11 @@ class DockerEngine:
         act = step.act
         if act == Act.KEEP:
             current = step.observed
+            if current.health in ('starting', 'unhealthy') and \
+                    not step.spec.is_oneshot:
+                # Started by a run that ended before it was healthy (an
+                # interrupted or killed one): this run finishes the wait.
+                return self._start(step, current.id, started=True)
             return outcome_mod.ContainerResult(
                 step.name, act.value, id=current.id, state=current.state,
                 exit_code=current.exit_code if step.spec.is_oneshot else None,
@@ -354,10 +359,11 @@ class DockerEngine:
                 self._remove_container(info['Id'])
             time.sleep(0.2)
 
-    def _start(self, step, ident):
+    def _start(self, step, ident, started=False):
         spec = step.spec
-        with interrupt.step('starting container %s' % step.name):
-            self.api.start(ident)
+        if not started:
+            with interrupt.step('starting container %s' % step.name):
+                self.api.start(ident)
         if spec is not None and spec.is_oneshot:
             return self._finish_oneshot(step, ident)
         status, health = dockerapi.wait_ready(

@@ -59,14 +59,15 @@ ENV_FILE_DIALECTS = [
     {'file_name': 'sub/x.env', 'content': 'G="multi\nline"\nH=${A}\n'},
 ]
 TRIPLEO_CONTAINER = {
-    'image': IMG, 'command': ['sleep', '1'], 'net': 'none',
+    'image': IMG, 'command': ['sleep', '600'], 'net': 'none',
     'config_volume': 'keystone', 'depends_on': ['other'], 'pids_limit': 64,
-    'state': 'running', 'cpuset_cpus': 'all', 'stop_grace_period': 10,
+    'state': 'running', 'cpuset_cpus': 'all', 'stop_grace_period': 1,
     'security_opt': ['label=disable'], 'cap_add': ['NET_ADMIN'],
     'volumes': ['', '/etc/hosts:/etc/hosts:ro', '/etc/hosts:/etc/hosts:ro',
                 ''],
     'privileged': False, 'restart': 'always', 'detach': True,
-    'start_order': 2, 'user': 'root', 'healthcheck': {'test': 'true'},
+    'start_order': 2, 'user': '0',
+    'healthcheck': {'test': 'true', 'interval': '1s'},
 }
 CORPUS = {
     'docker-compose': [
