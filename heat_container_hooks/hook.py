@@ -209,7 +209,8 @@ class _StdoutGuard:
 
     def __enter__(self):
         try:
-            sys.stdout.flush()
+            if sys.stdout is not None:      # None: started without fd 1
+                sys.stdout.flush()
         except (OSError, ValueError):
             pass            # stdout closed: the reply is logged instead
         try:
@@ -269,7 +270,8 @@ def main(group_name, argv=None):
                 reply = reply_mod.failure(error)
             else:
                 with interrupt.step('reading the deployment from stdin'):
-                    text = sys.stdin.buffer.read()
+                    # None: started without fd 0 (an empty deployment).
+                    text = sys.stdin.buffer.read() if sys.stdin else b''
                 reply = run(group_name, text, conf)[0]
         except interrupt.Interrupted as exc:
             failure = interrupted_failure(exc)

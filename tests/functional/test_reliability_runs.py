@@ -139,6 +139,19 @@ class InterruptTest(rel.ReliabilityBase):
         self.assertIn('cannot write the reply to stdout', err)
         self.assertEqual('running', self.container(svc).status)
 
+        # Started with no stdout at all: the same.
+        other = self.name('other')
+        proc = subprocess.run(
+            self.hook_command(), input=json.dumps(self.item(
+                {other: self.service()}, resource='other')).encode(),
+            stderr=subprocess.PIPE, timeout=300,
+            preexec_fn=lambda: os.close(1))
+        err = proc.stderr.decode('utf-8', 'replace')
+        self.assertEqual(0, proc.returncode, err[-3000:])
+        self.assertNotIn('Traceback', err)
+        self.assertIn('cannot write the reply to stdout', err)
+        self.assertEqual('running', self.container(other).status)
+
 
 class BoundedReplyTest(rel.ReliabilityBase):
 
