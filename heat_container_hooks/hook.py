@@ -84,7 +84,10 @@ def read_options(options, group, lenient=False):
 
 
 def run(group_name, text, conf):
-    """Carry one deployment out; returns (reply, exit status)."""
+    """Carry one deployment out; returns (reply, exit status). Never
+    raises: a failure, an interruption (``interrupt.Interrupted``, status
+    128 + the signal) or an internal error is a failure reply; the reply is
+    masked, then trimmed to ``max_reply_bytes``."""
     redactor = redaction.Redactor()
     with redaction.redacted_logs(redactor):
         failure = None
@@ -107,8 +110,7 @@ def run(group_name, text, conf):
         elif reply['deploy_status_code']:
             LOG.error('%s', reply['deploy_stderr'].split('\n', 1)[0])
         reply = redactor.data(reply)
-    reply, cut = reply_mod.trim(reply, getattr(
-        conf, 'max_reply_bytes', reply_mod.NOTIFY_LIMIT - 50000))
+    reply, cut = reply_mod.trim(reply, conf.max_reply_bytes)
     if cut:
         LOG.warning('reply trimmed by %d characters to fit in %d bytes',
                     cut, conf.max_reply_bytes)

@@ -68,6 +68,10 @@ TRIPLEO_CONTAINER = {
     'privileged': False, 'restart': 'always', 'detach': True,
     'start_order': 2, 'user': '0',
     'healthcheck': {'test': 'true', 'interval': '1s'},
+    'environment': ['KOLLA_CONFIG_STRATEGY=COPY_ALWAYS', 'EMPTY=', 'BARE'],
+    'ulimit': ['nofile=1024'], 'log_tag': 'keystone', 'cap_drop': ['ALL'],
+    'mem_limit': '64m', 'cpu_shares': 512, 'stop_signal': 'SIGTERM',
+    'hostname': 'svc', 'extra_hosts': ['a:127.0.0.1'], 'tty': False,
 }
 CORPUS = {
     'docker-compose': [
@@ -89,6 +93,10 @@ CORPUS = {
           'other': {'image': IMG, 'command': 'sleep 1', 'net': 'none',
                     'detach': False, 'start_order': 1}}, ()),
         ({'svc': dict(TRIPLEO_CONTAINER, env_file='./common.env')}, ()),
+        ({'svc': dict(TRIPLEO_CONTAINER, environment={
+            'A': 'yes', 'B': 0, 'C': None, 'D': ''},
+            volumes=['', '', '/etc/hosts:/etc/hosts:ro'],
+            action='run', depends_on=[])}, ()),
     ],
     'container': [
         ({'svc': dict(TRIPLEO_CONTAINER)}, ()),
