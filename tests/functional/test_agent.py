@@ -128,6 +128,35 @@ class AgentTest(base.FunctionalTest):
         self.assertTrue(stdout.rstrip().endswith('END'), stdout[-200:])
         self.assertGreater(len(stdout), 500000)
 
+    def test_sigterm_lets_in_process_runs_finish(self):
+        # Our groups run in the agent's threads, where the hooks' signal
+        # handling (a reply for an interrupted run) does not apply: the
+        # agent's own SIGTERM handling finishes the cycle, signals, exits.
+        items = [self.deployment('work', {
+            self.name('step'): self.container_config(['sleep', '3'])})]
+        with open(self.deployments, 'w') as handle:
+            json.dump(items, handle)
+        agent = os.path.join(os.path.dirname(sys.executable),
+                             'heat-container-agent')
+        proc = subprocess.Popen(
+            [agent, '--config-file', self.conf_file, '--local-path',
+             self.deployments], stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        deadline = time.monotonic() + 120
+        while self.container(self.name('step')) is None:
+            self.assertIsNone(proc.poll(), 'the agent ended before SIGTERM')
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        log = proc.communicate(timeout=300)[0].decode('utf-8', 'replace')
+        self.assertEqual(0, proc.returncode, log[-4000:])
+        (request,) = self.recorder.requests
+        self.assertEqual(0, request['data']['deploy_status_code'],
+                         request['data'])
+        self.assertNotIn('interrupted', log)
+        self.assertEqual('exited', self.container(self.name('step')).status)
+
     def test_killed_agent_finishes_on_restart(self):
         items = [self.deployment('work', {
             self.name('keep'): self.container_config(
