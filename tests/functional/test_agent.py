@@ -66,6 +66,14 @@ class AgentTest(base.FunctionalTest):
         self.assertEqual(0, proc.returncode, log[-4000:])
         return log
 
+    def wait_for_container(self, proc, name):
+        """Wait until container ``name`` exists; the agent must live."""
+        deadline = time.monotonic() + 120
+        while self.container(name) is None:
+            self.assertIsNone(proc.poll(), 'the agent ended too early')
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+
     def signals(self):
         return {r['path'].rsplit('/', 1)[-1]: r
                 for r in self.recorder.requests}
@@ -143,11 +151,7 @@ class AgentTest(base.FunctionalTest):
              self.deployments], stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT)
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
-        deadline = time.monotonic() + 120
-        while self.container(self.name('step')) is None:
-            self.assertIsNone(proc.poll(), 'the agent ended before SIGTERM')
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.1)
+        self.wait_for_container(proc, self.name('step'))
         proc.send_signal(signal.SIGTERM)
         log = proc.communicate(timeout=300)[0].decode('utf-8', 'replace')
         self.assertEqual(0, proc.returncode, log[-4000:])
@@ -166,11 +170,7 @@ class AgentTest(base.FunctionalTest):
         proc = self.start_agent(items)
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
         # Kill it while the deployment's second container runs.
-        deadline = time.monotonic() + 120
-        while self.container(self.name('step')) is None:
-            self.assertIsNone(proc.poll(), 'the agent ended before the kill')
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.1)
+        self.wait_for_container(proc, self.name('step'))
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
         self.assertEqual([], self.recorder.requests)
