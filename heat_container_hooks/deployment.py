@@ -203,21 +203,29 @@ def _parse_inputs(raw, problems):
             # Heat never repeats a name; the last one wins, as in Heat.
             inputs = [i for i in inputs if i.name != name]
         seen.add(name)
-        value = item.get('value')
-        if name in DEPLOY_INPUTS and value is not None and (
-                isinstance(value, (bool, list, dict))
-                or not isinstance(value, (str, int, float))):
-            # Heat sends these as strings; the hooks read them as text.
-            problems.add('inputs.%s' % name, 'is %s, not a string'
-                         % _a(_json_type(value)), 'Heat sends it as a string; '
-                         'pass the item as the agent gives it')
-            continue
         description = item.get('description')
         inputs.append(Input(
             name=name, type=kind, value=item.get('value'),
             description=description if isinstance(description, str)
             else None))
     return tuple(inputs)
+
+
+def check_deploy_inputs(deployment):
+    """Raise InvalidDeployment naming every deploy_* input whose value is
+    not text (Heat sends strings; the hooks read them as text: the owner,
+    the action). Not part of ``from_dict``: cleanup reads the whole list
+    and must not take a current deployment for gone because of one."""
+    problems = errors.Problems()
+    for item in deployment.inputs:
+        value = item.value
+        if item.name in DEPLOY_INPUTS and value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, (str, int, float))):
+            problems.add('inputs.%s' % item.name, 'is %s, not a string'
+                         % _a(_json_type(value)), 'Heat sends it as a '
+                         'string; pass the item as the agent gives it')
+    problems.raise_if_any()
 
 
 def _parse_outputs(raw, problems):

@@ -172,6 +172,7 @@ def _run(group_name, text, conf, redactor):
         # Every problem at once: the options' and the config's. Options
         # are read first: nothing uses a value before it is validated.
         problems = errors.Problems()
+        problems.collect(deployment_mod.check_deploy_inputs, deployment)
         option_notes = []
         if deployment.action == 'DELETE':
             overrides, option_notes = problems.collect(

@@ -323,3 +323,18 @@ class InterruptTest(testtools.TestCase):
         done.set()
         thread.join(30)
         self.assertEqual('', interrupt.steps_in_progress())
+
+
+class CleanupReadsLenientlyTest(testtools.TestCase):
+
+    def test_an_item_refused_by_the_hook_still_owns_its_containers(self):
+        # The hook refuses a deploy_* input that is not text; cleanup,
+        # which reads the whole list, must still count the item as current
+        # (else it would remove that deployment's containers).
+        from heat_container_hooks import cleanup
+        item = base.valid_item('docker-cmd')
+        item['inputs'].append({'name': 'deploy_signal_verb',
+                               'value': ['PUT']})
+        keys, ids = cleanup.current_owners('docker-cmd', [item])
+        self.assertEqual({'s/1/r'}, keys)
+        self.assertEqual({'cfg-1'}, ids)
