@@ -338,3 +338,15 @@ class CleanupReadsLenientlyTest(testtools.TestCase):
         keys, ids = cleanup.current_owners('docker-cmd', [item])
         self.assertEqual({'s/1/r'}, keys)
         self.assertEqual({'cfg-1'}, ids)
+
+
+class HealthFromStatusTest(testtools.TestCase):
+
+    def test_list_status_gives_the_health(self):
+        from heat_container_hooks import dockerapi
+        for status, health in (
+                ('Up 3 seconds (health: starting)', 'starting'),
+                ('Up 1 minute (healthy)', 'healthy'),
+                ('Up 2 minutes (unhealthy)', 'unhealthy'),
+                ('Up 5 seconds', ''), ('Exited (0) 1 second ago', '')):
+            self.assertEqual(health, dockerapi._health_from_status(status))
