@@ -272,6 +272,28 @@ class DeleteTest(rel.ReliabilityBase):
 
 class AtomicDeleteTest(test_atomic.AtomicTestBase):
 
+    def test_sigterm_during_a_label_command_then_converge(self):
+        # The RUN label starts the service, then keeps the hook busy: the
+        # hook is interrupted while the command runs (the command is
+        # killed; a pending record was written before it ran).
+        image = self.build('slow', {'RUN': test_atomic.SLOW_RUN})
+        name = self.name('svc')
+        os.makedirs(self.data, exist_ok=True)
+        item = self.item({'command': 'run', 'image': image, 'name': name})
+        run = rel.HookProcess(self, item)
+        wait_for(self, lambda: os.path.exists(
+            os.path.join(self.data, name + '.slow')), 'the RUN label')
+        run.proc.send_signal(signal.SIGTERM)
+        result = run.finish()
+        self.assertEqual(143, result.status, result.error)
+        self.assertTrue(result.error.startswith(
+            'interrupted by SIGTERM while running the RUN command of image '
+            '%s' % image), result.error)
+
+        again = self.run_hook(item)
+        self.assertEqual(0, again.code, again.error)
+        self.assert_only_the_service(name)
+
     def test_atomic_delete_ignores_config_and_options(self):
         image = self.build('del', {'RUN': (
             'docker run --net=none -d --name ${NAME} ${IMAGE} '
