@@ -77,6 +77,14 @@ hook_opts = [
                 default=['*password*', '*secret*', '*token*'],
                 help='Shell-style patterns (case-insensitive) of input names '
                      'that are treated as secret too.'),
+    cfg.IntOpt('max_reply_bytes', default=900000, min=4096, max=950000,
+               help='Largest reply (bytes of JSON) a hook prints: '
+                    'heat-config-notify fails on a signal over 950,000 '
+                    'bytes. A larger reply has its longest outputs '
+                    '(deploy_stdout, deploy_stderr, per-container ones) '
+                    'cut from the front, each cut marked with "[N '
+                    'characters trimmed]"; a failure\'s first line is '
+                    'kept.'),
     cfg.StrOpt('log_level', default='INFO',
                choices=['DEBUG', 'INFO', 'WARNING', 'ERROR'],
                help='Level of the hooks\' own log on stderr.'),

@@ -11,6 +11,7 @@ import time
 from oslo_log import log as logging
 
 from heat_container_hooks import errors
+from heat_container_hooks import interrupt
 from heat_container_hooks import observed as observed_mod
 
 LOG = logging.getLogger(__name__)
@@ -221,8 +222,19 @@ def observe(api, label_filters=None):
             id=item['Id'], name=names[0].lstrip('/'),
             state=item.get('State', ''), labels=item.get('Labels') or {},
             image_id=item.get('ImageID', ''), image=item.get('Image', ''),
-            exit_code=_exit_code_from_status(item.get('Status', ''))))
+            exit_code=_exit_code_from_status(item.get('Status', '')),
+            health=_health_from_status(item.get('Status', ''))))
     return found
+
+
+def _health_from_status(status):
+    # "Up 3 seconds (health: starting)", "Up 1 minute (healthy)"
+    for mark, health in (('(health: starting)', 'starting'),
+                         ('(unhealthy)', 'unhealthy'),
+                         ('(healthy)', 'healthy')):
+        if status.endswith(mark):
+            return health
+    return ''
 
 
 def _exit_code_from_status(status):
@@ -323,10 +335,18 @@ def wait_ready(api, ident, name, healthy, start_timeout, healthy_timeout):
     """Wait until the container runs (and is healthy when it has a
     healthcheck). Returns (state, health). Raises ContainerFailed if it
     exits, turns unhealthy, or the timeout passes."""
+    what = 'healthy' if healthy else 'running'
+    with interrupt.step('waiting for container %s to be %s' % (name, what)):
+        return _wait_ready(api, ident, name, healthy, start_timeout,
+                           healthy_timeout)
+
+
+def _wait_ready(api, ident, name, healthy, start_timeout, healthy_timeout):
     started = time.monotonic()
     deadline = started + (healthy_timeout if healthy else start_timeout)
     delay = 0.05
     while True:
+        interrupt.check()
         info = api.inspect_container(ident)
         status, health, exit_code = state_of(info)
         if status in ('exited', 'dead'):
@@ -358,7 +378,9 @@ def wait_exit(api, ident, name, timeout):
     """Wait for a one-shot container to exit; returns its exit code."""
     import requests.exceptions
     try:
-        result = api.wait(ident, timeout=timeout)
+        with interrupt.step('waiting for one-shot container %s to exit'
+                            % name):
+            result = api.wait(ident, timeout=timeout)
     except requests.exceptions.ConnectionError as exc:
         if 'timed out' in str(exc).lower():
             raise ContainerFailed(

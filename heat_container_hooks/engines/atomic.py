@@ -31,6 +31,7 @@ from oslo_log import log as logging
 from heat_container_hooks import dockerapi
 from heat_container_hooks import errors
 from heat_container_hooks.formats import atomic as fmt
+from heat_container_hooks import interrupt
 from heat_container_hooks import labels as labels_mod
 from heat_container_hooks import outcome as outcome_mod
 from heat_container_hooks import spec as spec_mod
@@ -659,11 +660,13 @@ class AtomicEngine:
     def _execute(self, result, label, argv, image, variables, unit, env):
         LOG.info('%s of %s on %s: %s', label, image, self.runner, argv)
         try:
-            proc = subprocess.run(
-                argv, env=self._environment(variables, unit, env),
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                timeout=self.settings.oneshot_timeout)
+            with interrupt.step('running the %s command of image %s for %s'
+                                % (label, image, unit.name)):
+                proc = subprocess.run(
+                    argv, env=self._environment(variables, unit, env),
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    timeout=self.settings.oneshot_timeout)
         except FileNotFoundError:
             raise errors.HookError(
                 'the %s command of image %s runs %s, which is not installed '

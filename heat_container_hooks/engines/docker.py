@@ -11,6 +11,7 @@ from oslo_log import log as logging
 
 from heat_container_hooks import dockerapi
 from heat_container_hooks import errors
+from heat_container_hooks import interrupt
 from heat_container_hooks import labels as labels_mod
 from heat_container_hooks import outcome as outcome_mod
 from heat_container_hooks import plan as plan_mod
@@ -143,7 +144,7 @@ class DockerEngine:
         return self.access.reader
 
     def close(self):
-        self.pool.shutdown(wait=True)
+        interrupt.shutdown(self.pool)
         self.access.close()
 
     # -- observing ---------------------------------------------------------
@@ -172,7 +173,8 @@ class DockerEngine:
             return ids
         credentials = registry.load_credentials(
             self.settings.registry_auth_file)
-        dockerapi.pull_images(self.api, pulls, credentials, present=ids)
+        with interrupt.step('pulling images %s' % ', '.join(pulls)):
+            dockerapi.pull_images(self.api, pulls, credentials, present=ids)
         result.notes.extend('pulled image %s' % ref for ref in pulls)
         return dockerapi.image_ids(self.api, refs)
 
@@ -238,9 +240,12 @@ class DockerEngine:
             return [self._guard(func, steps[0])]
         if not wide:
             return list(self.pool.map(lambda s: self._guard(func, s), steps))
-        workers = min(len(steps), WIDE_WORKERS)
-        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        pool = concurrent.futures.ThreadPoolExecutor(
+            min(len(steps), WIDE_WORKERS))
+        try:
             return list(pool.map(lambda s: self._guard(func, s), steps))
+        finally:
+            interrupt.shutdown(pool)
 
     def _guard(self, func, step):
         try:
@@ -279,9 +284,11 @@ class DockerEngine:
 
     def _remove(self, step):
         ident = step.observed.id
-        if step.observed.running:
-            self.api.stop(ident, timeout=self._grace(observed=step.observed))
-        self._remove_container(ident)
+        with interrupt.step('removing container %s' % step.name):
+            if step.observed.running:
+                self.api.stop(ident,
+                              timeout=self._grace(observed=step.observed))
+            self._remove_container(ident)
         return outcome_mod.ContainerResult(step.name, Act.REMOVE.value,
                                            id=ident, state='removed',
                                            reason=step.reason)
@@ -293,6 +300,11 @@ class DockerEngine:
         act = step.act
         if act == Act.KEEP:
             current = step.observed
+            if current.health in ('starting', 'unhealthy') and \
+                    not step.spec.is_oneshot:
+                # Started by a run that ended before it was healthy (an
+                # interrupted or killed one): this run finishes the wait.
+                return self._start(step, current.id, started=True)
             return outcome_mod.ContainerResult(
                 step.name, act.value, id=current.id, state=current.state,
                 exit_code=current.exit_code if step.spec.is_oneshot else None,
@@ -306,13 +318,17 @@ class DockerEngine:
         if act == Act.START:
             return self._start(step, step.observed.id)
         if act == Act.REPLACE:
-            self.api.stop(step.observed.id,
-                          timeout=self._grace(observed=step.observed))
-            self._remove_container(step.observed.id)
+            with interrupt.step('removing container %s to replace it'
+                                % step.name):
+                self.api.stop(step.observed.id,
+                              timeout=self._grace(observed=step.observed))
+                self._remove_container(step.observed.id)
         spec = step.spec
         container_labels = labels_mod.for_container(
             owner, config_id, spec.name, spec.fingerprint(), self._grace(spec))
-        return self._start(step, self._create(spec, owner, container_labels))
+        with interrupt.step('creating container %s' % step.name):
+            ident = self._create(spec, owner, container_labels)
+        return self._start(step, ident)
 
     def _create(self, spec, owner, container_labels, patience=30):
         """Create the container; its id. A name conflict with a container
@@ -354,9 +370,11 @@ class DockerEngine:
                 self._remove_container(info['Id'])
             time.sleep(0.2)
 
-    def _start(self, step, ident):
+    def _start(self, step, ident, started=False):
         spec = step.spec
-        self.api.start(ident)
+        if not started:
+            with interrupt.step('starting container %s' % step.name):
+                self.api.start(ident)
         if spec is not None and spec.is_oneshot:
             return self._finish_oneshot(step, ident)
         status, health = dockerapi.wait_ready(
@@ -416,7 +434,9 @@ class DockerEngine:
                 done['error'] = exc
         worker = threading.Thread(target=run_exec, daemon=True)
         worker.start()
-        worker.join(self.settings.exec_timeout)
+        with interrupt.step('running exec %s in container %s'
+                            % (step.name, spec.exec_target)):
+            worker.join(self.settings.exec_timeout)
         if 'error' in done:
             raise done['error']
         if worker.is_alive():
@@ -443,8 +463,9 @@ class DockerEngine:
         settle_time."""
         if not started:
             return
-        self._first_error(dockerapi.settle(self.api, started,
-                                           self.settings.settle_time), result)
+        with interrupt.step('checking the started containers once more'):
+            self._first_error(dockerapi.settle(
+                self.api, started, self.settings.settle_time), result)
 
     # -- cleanup -----------------------------------------------------------
 
