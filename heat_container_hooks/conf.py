@@ -48,6 +48,18 @@ hook_opts = [
     cfg.FloatOpt('healthy_timeout', default=300, min=0,
                  help='Seconds a container with a healthcheck may take to '
                       'become healthy.'),
+    cfg.FloatOpt('health_probe_period', default=1.0, min=0,
+                 help='Seconds between runs of a container\'s own '
+                      'healthcheck test, which the hooks run through the '
+                      'engine\'s exec while the engine still reports the '
+                      'container\'s health as "starting": the container '
+                      'is ready for the run once one of them passes, '
+                      'instead of at the engine\'s first check, one '
+                      'healthcheck interval (30 s by default) after the '
+                      'start. The container\'s healthcheck itself is not '
+                      'changed. Checks whose interval is not longer than '
+                      'this period are left to the engine; 0 turns the '
+                      'probing off.'),
     cfg.FloatOpt('oneshot_timeout', default=600, min=0,
                  help='Seconds a one-shot container (detach: false) may run '
                       'before the deployment fails.'),
@@ -115,7 +127,7 @@ image_opts = [
 OVERRIDABLE = ('managed_by', 'lock_timeout', 'start_timeout',
                'healthy_timeout', 'oneshot_timeout', 'exec_timeout',
                'stop_grace_period', 'settle_time', 'pull',
-               'registry_auth_file')
+               'registry_auth_file', 'health_probe_period')
 
 CONF = cfg.CONF
 _registered = False
@@ -206,6 +218,7 @@ class Settings:
     engine_workers: int = 8
     pull: str = 'missing'
     registry_auth_file: str = None
+    health_probe_period: float = 1.0
 
 
 def settings_for(conf, group, overrides):

@@ -361,10 +361,9 @@ class DockerEngine:
             return self._finish_oneshot(step, ident)
         status, health = dockerapi.wait_ready(
             self.api, ident, step.name,
-            healthy=bool(spec and spec.healthcheck
-                         and spec.healthcheck.test[0] != 'NONE'),
             start_timeout=self.settings.start_timeout,
-            healthy_timeout=self.settings.healthy_timeout)
+            healthy_timeout=self.settings.healthy_timeout,
+            probe_period=self.settings.health_probe_period)
         return outcome_mod.ContainerResult(step.name, step.act.value,
                                            id=ident, state=status,
                                            health=health, reason=step.reason)
