@@ -23,7 +23,8 @@ engine_opts = [
     cfg.IntOpt('engine_workers', default=8, min=1,
                help='Engine API calls carried out in parallel (over one '
                     'connection pool) when containers do not depend on '
-                    'each other.'),
+                    'each other. Waiting for a container to be ready '
+                    '(running, healthy) does not take one of them.'),
 ]
 
 hook_opts = [

@@ -19,7 +19,7 @@ from heat_container_hooks import registry
 LOG = logging.getLogger(__name__)
 Act = plan_mod.Act
 
-# Stops and removals in flight at once (they mostly wait).
+# Steps in flight at once (stops, removals and waits mostly wait).
 WIDE_WORKERS = 64
 
 
@@ -131,8 +131,8 @@ class DockerEngine:
         # local socket; the SDK client is made only when there is something
         # to change (see LocalReader).
         self.access = dockerapi.EngineAccess(settings, api)
-        self.pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=settings.engine_workers)
+        # Engine calls of run steps in flight at once (see _run_step).
+        self.slots = threading.BoundedSemaphore(settings.engine_workers)
 
     @property
     def api(self):
@@ -143,7 +143,6 @@ class DockerEngine:
         return self.access.reader
 
     def close(self):
-        self.pool.shutdown(wait=True)
         self.access.close()
 
     # -- observing ---------------------------------------------------------
@@ -205,15 +204,14 @@ class DockerEngine:
 
     def execute(self, plan, owner, config_id, result):
         started = []
-        results = self._parallel(self._remove, plan.removals, wide=True)
+        results = self._parallel(self._remove, plan.removals)
         result.results.extend(results)
         if self._first_error(results, result):
             return
         for stage in plan.stages:
             results = self._parallel(
                 lambda step: self._run_step(step, owner, config_id),
-                stage.run_steps,
-                wide=all(s.act == Act.STOP for s in stage.run_steps))
+                stage.run_steps)
             result.results.extend(results)
             started.extend(r for r, s in zip(results, stage.run_steps)
                            if r.act in (Act.CREATE.value, Act.REPLACE.value,
@@ -228,16 +226,16 @@ class DockerEngine:
                     return
         self._settle(started, result)
 
-    def _parallel(self, func, steps, wide=False):
-        """Run func over steps in parallel. ``wide`` runs them all at once:
-        stops spend their time waiting, so N slow stops take the longest
-        grace period, not their sum."""
+    def _parallel(self, func, steps):
+        """Run func over steps, up to WIDE_WORKERS at once: stops and
+        waits spend their time waiting (N slow stops take the longest grace
+        period, not their sum; N services take the slowest to be ready);
+        the engine work of run steps is bounded by ``engine_workers``
+        (see _run_step)."""
         if not steps:
             return []
         if len(steps) == 1:
             return [self._guard(func, steps[0])]
-        if not wide:
-            return list(self.pool.map(lambda s: self._guard(func, s), steps))
         workers = min(len(steps), WIDE_WORKERS)
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
             return list(pool.map(lambda s: self._guard(func, s), steps))
@@ -290,6 +288,20 @@ class DockerEngine:
         dockerapi.remove(self.api, ident)
 
     def _run_step(self, step, owner, config_id):
+        """Carry one step out; its ContainerResult. Its engine calls
+        (stop, remove, create, start) hold one of ``engine_workers`` slots;
+        waiting until the container is ready (or a one-shot has exited)
+        does not, so a service that takes a while to become healthy does
+        not hold up the creation of the others."""
+        with self.slots:
+            done = self._act(step, owner, config_id)
+        if isinstance(done, outcome_mod.ContainerResult):
+            return done
+        return self._wait_started(step, done)
+
+    def _act(self, step, owner, config_id):
+        """The engine calls of a step: a ContainerResult when that is all
+        of it, else the id of the container it started."""
         act = step.act
         if act == Act.KEEP:
             current = step.observed
@@ -355,8 +367,11 @@ class DockerEngine:
             time.sleep(0.2)
 
     def _start(self, step, ident):
-        spec = step.spec
         self.api.start(ident)
+        return ident
+
+    def _wait_started(self, step, ident):
+        spec = step.spec
         if spec is not None and spec.is_oneshot:
             return self._finish_oneshot(step, ident)
         status, health = dockerapi.wait_ready(
@@ -452,4 +467,4 @@ class DockerEngine:
         steps = [plan_mod.Step(Act.REMOVE, c.config_name, observed=c,
                                reason='deployment gone')
                  for c in containers]
-        return self._parallel(self._remove, steps, wide=True)
+        return self._parallel(self._remove, steps)

@@ -168,3 +168,37 @@ class WaitReadyTest(testtools.TestCase):
                                   healthy_timeout=0.4)
         self.assertIn('did not finish within 0.05s', str(error))
         self.assertEqual(1, len(api.created))
+
+
+class WaitsHoldNoEngineSlotTest(testtools.TestCase):
+    """The docker engine: a container being waited on (e.g. until its
+    check passes) does not hold one of the engine_workers slots."""
+
+    def test_a_slow_wait_does_not_hold_up_the_next_create(self):
+        from heat_container_hooks import conf as conf_mod
+        from heat_container_hooks.engines import docker as docker_engine
+        from heat_container_hooks import outcome as outcome_mod
+        settings = conf_mod.Settings(
+            managed_by='test', working_dir='/nonexistent',
+            lock_dir='/nonexistent', lock_timeout=1, start_timeout=1,
+            healthy_timeout=1, oneshot_timeout=1, exec_timeout=1,
+            stop_grace_period=1, settle_time=0, engine_workers=1)
+        engine = docker_engine.DockerEngine(settings, api=object())
+        acted, both = [], threading.Event()
+
+        def act(step, owner, config_id):
+            acted.append(step)
+            if len(acted) == 2:
+                both.set()
+            return 'id-' + step
+
+        def wait_started(step, ident):
+            # The other step's create and start run meanwhile.
+            if not both.wait(5):
+                raise AssertionError('%s was waited on in its slot' % step)
+            return outcome_mod.ContainerResult(step, 'created', id=ident)
+        engine._act = act
+        engine._wait_started = wait_started
+        results = engine._parallel(
+            lambda step: engine._run_step(step, None, None), ['a', 'b'])
+        self.assertEqual(['id-a', 'id-b'], [r.id for r in results])
