@@ -331,24 +331,36 @@ class ContainerFailed(errors.HookError):
         self.exit_code = exit_code
 
 
-def wait_ready(api, ident, name, healthy, start_timeout, healthy_timeout):
-    """Wait until the container runs (and is healthy when it has a
-    healthcheck). Returns (state, health). Raises ContainerFailed if it
-    exits, turns unhealthy, or the timeout passes."""
-    what = 'healthy' if healthy else 'running'
-    with interrupt.step('waiting for container %s to be %s' % (name, what)):
-        return _wait_ready(api, ident, name, healthy, start_timeout,
-                           healthy_timeout)
+def wait_ready(api, ident, name, start_timeout, healthy_timeout,
+               probe_period=0):
+    """Wait until the container runs, and is healthy when it has a
+    healthcheck in force (its own or its image's, per the engine's inspect
+    data; a ``NONE`` test means none). Returns (state, health). Raises
+    ContainerFailed if it exits, turns unhealthy, or the timeout
+    (``start_timeout``, or ``healthy_timeout`` with a healthcheck; seconds)
+    passes.
+
+    While the engine's health is still "starting", the container's own
+    check is also run through exec every ``probe_period`` seconds
+    (healthprobe.HealthProbe; 0: never): once a run passes, the container
+    is ready and its health is returned as ``passed``."""
+    with interrupt.step('waiting for container %s to be ready' % name):
+        return _wait_ready(api, ident, name, start_timeout, healthy_timeout,
+                           probe_period)
 
 
-def _wait_ready(api, ident, name, healthy, start_timeout, healthy_timeout):
+def _wait_ready(api, ident, name, start_timeout, healthy_timeout,
+                probe_period):
+    from heat_container_hooks import healthprobe
     started = time.monotonic()
-    deadline = started + (healthy_timeout if healthy else start_timeout)
     delay = 0.05
+    probe = None
     while True:
         interrupt.check()
         info = api.inspect_container(ident)
         status, health, exit_code = state_of(info)
+        healthy = healthprobe.healthcheck_of(info) is not None
+        deadline = started + (healthy_timeout if healthy else start_timeout)
         if status in ('exited', 'dead'):
             raise ContainerFailed(
                 'container %s exited with code %s while starting%s'
@@ -360,9 +372,18 @@ def _wait_ready(api, ident, name, healthy, start_timeout, healthy_timeout):
                 raise ContainerFailed(
                     'container %s is unhealthy: %s' % (name,
                                                        _health_log(info)))
+            if probe is None:
+                probe = healthprobe.HealthProbe(api, ident, info,
+                                                probe_period)
+            if probe.poll():
+                LOG.info('container %s: its healthcheck passed (run by '
+                         'the hook; the engine still says %s)', name,
+                         health or 'nothing')
+                return status, healthprobe.PASSED
         if time.monotonic() >= deadline:
             what = 'healthy' if healthy else 'running'
-            detail = _health_log(info) if healthy else ''
+            detail = ((probe.last_output if probe else '')
+                      or _health_log(info)) if healthy else ''
             raise ContainerFailed(
                 'container %s did not become %s within %gs (state %s%s)%s '
                 '(fix: check the container, or raise %s_timeout)'
@@ -370,7 +391,10 @@ def _wait_ready(api, ident, name, healthy, start_timeout, healthy_timeout):
                    ', health ' + health if health else '',
                    ': ' + detail if detail else '',
                    'healthy' if healthy else 'start'))
-        time.sleep(delay)
+        if probe is not None:
+            probe.wait(delay)
+        else:
+            time.sleep(delay)
         delay = min(delay * 1.5, 0.5)
 
 

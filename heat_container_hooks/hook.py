@@ -33,6 +33,7 @@ _OPTION_READERS = {
     'lock_timeout': values.duration,
     'start_timeout': values.duration,
     'healthy_timeout': values.duration,
+    'health_probe_period': values.duration,
     'oneshot_timeout': values.duration,
     'exec_timeout': values.duration,
     'stop_grace_period': values.whole_seconds,

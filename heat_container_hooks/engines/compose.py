@@ -387,14 +387,11 @@ class ComposeEngine:
                                   'of %s' % (item.name, item.exit_code,
                                              ', '.join(map(str, codes))))
                 return
-            info = self.api.inspect_container(container.id)
-            test = ((info.get('Config') or {}).get('Healthcheck')
-                    or {}).get('Test') or ['NONE']
             item.state, item.health = dockerapi.wait_ready(
                 self.api, container.id, item.name,
-                healthy=test[0] != 'NONE',
                 start_timeout=self.settings.start_timeout,
-                healthy_timeout=self.settings.healthy_timeout)
+                healthy_timeout=self.settings.healthy_timeout,
+                probe_period=self.settings.health_probe_period)
         except dockerapi.ContainerFailed as exc:
             item.error = str(exc)
             item.exit_code = exc.exit_code

@@ -20,7 +20,7 @@ from heat_container_hooks import registry
 LOG = logging.getLogger(__name__)
 Act = plan_mod.Act
 
-# Stops and removals in flight at once (they mostly wait).
+# Steps in flight at once (stops, removals and waits mostly wait).
 WIDE_WORKERS = 64
 
 
@@ -132,8 +132,8 @@ class DockerEngine:
         # local socket; the SDK client is made only when there is something
         # to change (see LocalReader).
         self.access = dockerapi.EngineAccess(settings, api)
-        self.pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=settings.engine_workers)
+        # Engine calls of run steps in flight at once (see _run_step).
+        self.slots = threading.BoundedSemaphore(settings.engine_workers)
 
     @property
     def api(self):
@@ -144,7 +144,6 @@ class DockerEngine:
         return self.access.reader
 
     def close(self):
-        interrupt.shutdown(self.pool)
         self.access.close()
 
     # -- observing ---------------------------------------------------------
@@ -207,15 +206,14 @@ class DockerEngine:
 
     def execute(self, plan, owner, config_id, result):
         started = []
-        results = self._parallel(self._remove, plan.removals, wide=True)
+        results = self._parallel(self._remove, plan.removals)
         result.results.extend(results)
         if self._first_error(results, result):
             return
         for stage in plan.stages:
             results = self._parallel(
                 lambda step: self._run_step(step, owner, config_id),
-                stage.run_steps,
-                wide=all(s.act == Act.STOP for s in stage.run_steps))
+                stage.run_steps)
             result.results.extend(results)
             started.extend(r for r, s in zip(results, stage.run_steps)
                            if r.act in (Act.CREATE.value, Act.REPLACE.value,
@@ -230,18 +228,18 @@ class DockerEngine:
                     return
         self._settle(started, result)
 
-    def _parallel(self, func, steps, wide=False):
-        """Run func over steps in parallel. ``wide`` runs them all at once:
-        stops spend their time waiting, so N slow stops take the longest
-        grace period, not their sum."""
+    def _parallel(self, func, steps):
+        """Run func over steps, up to WIDE_WORKERS at once: stops and
+        waits spend their time waiting (N slow stops take the longest grace
+        period, not their sum; N services take the slowest to be ready);
+        the engine work of run steps is bounded by ``engine_workers``
+        (see _run_step)."""
         if not steps:
             return []
         if len(steps) == 1:
             return [self._guard(func, steps[0])]
-        if not wide:
-            return list(self.pool.map(lambda s: self._guard(func, s), steps))
-        pool = concurrent.futures.ThreadPoolExecutor(
-            min(len(steps), WIDE_WORKERS))
+        workers = min(len(steps), WIDE_WORKERS)
+        pool = concurrent.futures.ThreadPoolExecutor(workers)
         try:
             return list(pool.map(lambda s: self._guard(func, s), steps))
         finally:
@@ -297,6 +295,20 @@ class DockerEngine:
         dockerapi.remove(self.api, ident)
 
     def _run_step(self, step, owner, config_id):
+        """Carry one step out; its ContainerResult. Its engine calls
+        (stop, remove, create, start) hold one of ``engine_workers`` slots;
+        waiting until the container is ready (or a one-shot has exited)
+        does not, so a service that takes a while to become healthy does
+        not hold up the creation of the others."""
+        with self.slots:
+            done = self._act(step, owner, config_id)
+        if isinstance(done, outcome_mod.ContainerResult):
+            return done
+        return self._wait_started(step, done)
+
+    def _act(self, step, owner, config_id):
+        """The engine calls of a step: a ContainerResult when that is all
+        of it, else the id of the container it started."""
         act = step.act
         if act == Act.KEEP:
             current = step.observed
@@ -304,7 +316,7 @@ class DockerEngine:
                     not step.spec.is_oneshot:
                 # Started by a run that ended before it was healthy (an
                 # interrupted or killed one): this run finishes the wait.
-                return self._start(step, current.id, started=True)
+                return current.id
             return outcome_mod.ContainerResult(
                 step.name, act.value, id=current.id, state=current.state,
                 exit_code=current.exit_code if step.spec.is_oneshot else None,
@@ -370,19 +382,20 @@ class DockerEngine:
                 self._remove_container(info['Id'])
             time.sleep(0.2)
 
-    def _start(self, step, ident, started=False):
+    def _start(self, step, ident):
+        with interrupt.step('starting container %s' % step.name):
+            self.api.start(ident)
+        return ident
+
+    def _wait_started(self, step, ident):
         spec = step.spec
-        if not started:
-            with interrupt.step('starting container %s' % step.name):
-                self.api.start(ident)
         if spec is not None and spec.is_oneshot:
             return self._finish_oneshot(step, ident)
         status, health = dockerapi.wait_ready(
             self.api, ident, step.name,
-            healthy=bool(spec and spec.healthcheck
-                         and spec.healthcheck.test[0] != 'NONE'),
             start_timeout=self.settings.start_timeout,
-            healthy_timeout=self.settings.healthy_timeout)
+            healthy_timeout=self.settings.healthy_timeout,
+            probe_period=self.settings.health_probe_period)
         return outcome_mod.ContainerResult(step.name, step.act.value,
                                            id=ident, state=status,
                                            health=health, reason=step.reason)
@@ -474,4 +487,4 @@ class DockerEngine:
         steps = [plan_mod.Step(Act.REMOVE, c.config_name, observed=c,
                                reason='deployment gone')
                  for c in containers]
-        return self._parallel(self._remove, steps, wide=True)
+        return self._parallel(self._remove, steps)
