@@ -50,6 +50,7 @@ def create_kwargs(api, spec, container_labels, settings):
                        if spec.log_tag else None),
         'cpu_shares': spec.cpu_shares,
         'cpuset_cpus': spec.cpuset_cpus,
+        'pids_limit': spec.pids_limit,
         'mem_limit': spec.mem_limit,
         'memswap_limit': spec.memswap_limit,
         'mem_swappiness': spec.mem_swappiness,

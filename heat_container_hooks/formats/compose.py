@@ -561,7 +561,8 @@ def _render_spec(spec, specs, names, where, problems):
               'stop_signal': spec.stop_signal, 'cpuset': spec.cpuset_cpus,
               'cpu_shares': spec.cpu_shares, 'mem_limit': spec.mem_limit,
               'memswap_limit': spec.memswap_limit,
-              'mem_swappiness': spec.mem_swappiness}
+              'mem_swappiness': spec.mem_swappiness,
+              'pids_limit': spec.pids_limit}
     svc.update({k: v for k, v in simple.items() if v is not None})
     lists = {'volumes': spec.volumes, 'ports': spec.ports,
              'security_opt': spec.security_opt, 'cap_add': spec.cap_add,

@@ -11,7 +11,7 @@ from heat_container_hooks import groups
 def resolve_specs(specs, conf, extra=()):
     """Specs with their final environment (env files read, pass-through
     taken from the hook's own environment, secrets marked)."""
-    texts = environment.read_env_files(specs)
+    texts = environment.read_env_files(specs, host_env=os.environ)
     return tuple(environment.resolve(
         spec, os.environ, texts, extra, conf.secret_inputs,
         conf.secret_input_patterns) for spec in specs)
