@@ -307,16 +307,20 @@ class ContainerFailed(errors.HookError):
         self.exit_code = exit_code
 
 
-def wait_ready(api, ident, name, healthy, start_timeout, healthy_timeout):
+def wait_ready(api, ident, name, healthy, start_timeout, healthy_timeout,
+               finished_codes=()):
     """Wait until the container runs (and is healthy when it has a
-    healthcheck). Returns (state, health). Raises ContainerFailed if it
-    exits, turns unhealthy, or the timeout passes."""
+    healthcheck), or, for a container that may finish, has exited with one
+    of ``finished_codes``. Returns (state, health). Raises ContainerFailed
+    if it exits otherwise, turns unhealthy, or the timeout passes."""
     started = time.monotonic()
     deadline = started + (healthy_timeout if healthy else start_timeout)
     delay = 0.05
     while True:
         info = api.inspect_container(ident)
         status, health, exit_code = state_of(info)
+        if status == 'exited' and exit_code in finished_codes:
+            return status, health
         if status in ('exited', 'dead'):
             raise ContainerFailed(
                 'container %s exited with code %s while starting%s'
@@ -360,12 +364,14 @@ def wait_exit(api, ident, name, timeout):
     return result.get('StatusCode')
 
 
-def settle(api, items, settle_time):
+def settle(api, items, settle_time, finished_codes=None):
     """Check the started long-running containers (ContainerResults) once
     more, just before the run replies: each must still be up (running, or
-    restarting under its restart policy). ``settle_time`` > 0 first gives
-    them that many seconds in which to fail. One list query for all of
-    them; logs are read only for those that failed."""
+    restarting under its restart policy), or, for one that may finish
+    (``finished_codes``: {container id: accepted exit codes}), have exited
+    with an accepted code. ``settle_time`` > 0 first gives them that many
+    seconds in which to fail. One list query for all of them; logs are
+    read only for those that failed."""
     items = list(items)
     if not items:
         return items
@@ -381,6 +387,9 @@ def settle(api, items, settle_time):
         item.state = state
         item.exit_code = _exit_code_from_status(
             listed.get('Status', '')) if listed else None
+        if state == 'exited' and item.exit_code in \
+                (finished_codes or {}).get(item.id, ()):
+            continue
         if item.exit_code is not None:
             what = 'exited with code %s' % item.exit_code
         elif listed:

@@ -193,7 +193,7 @@ class DockerEngine:
         return result
 
     def execute(self, plan, owner, config_id, result):
-        started = []
+        started, finishing = [], {}
         results = self._parallel(self._remove, plan.removals, wide=True)
         result.results.extend(results)
         if self._first_error(results, result):
@@ -208,6 +208,9 @@ class DockerEngine:
                            if r.act in (Act.CREATE.value, Act.REPLACE.value,
                                         Act.START.value)
                            and not (s.spec and s.spec.is_oneshot) and r.id)
+            finishing.update((r.id, s.spec.exit_codes)
+                             for r, s in zip(results, stage.run_steps)
+                             if s.spec and s.spec.may_finish and r.id)
             if self._first_error(results, result):
                 return
             for step in stage.exec_steps:
@@ -215,7 +218,7 @@ class DockerEngine:
                 result.results.append(exec_result)
                 if self._first_error([exec_result], result):
                     return
-        self._settle(started, result)
+        self._settle(started, result, finishing)
 
     def _parallel(self, func, steps, wide=False):
         """Run func over steps in parallel. ``wide`` runs them all at once:
@@ -353,7 +356,9 @@ class DockerEngine:
             healthy=bool(spec and spec.healthcheck
                          and spec.healthcheck.test[0] != 'NONE'),
             start_timeout=self.settings.start_timeout,
-            healthy_timeout=self.settings.healthy_timeout)
+            healthy_timeout=self.settings.healthy_timeout,
+            finished_codes=spec.exit_codes if spec and spec.may_finish
+            else ())
         return outcome_mod.ContainerResult(step.name, step.act.value,
                                            id=ident, state=status,
                                            health=health, reason=step.reason)
@@ -427,13 +432,15 @@ class DockerEngine:
                                ', '.join(map(str, spec.exit_codes))))
         return result
 
-    def _settle(self, started, result):
+    def _settle(self, started, result, finishing):
         """Fail the run if a container it started exits within
-        settle_time."""
+        settle_time (but one that may finish, with an accepted code:
+        ``finishing`` maps its id to its exit codes)."""
         if not started:
             return
         self._first_error(dockerapi.settle(self.api, started,
-                                           self.settings.settle_time), result)
+                                           self.settings.settle_time,
+                                           finishing), result)
 
     # -- cleanup -----------------------------------------------------------
 
