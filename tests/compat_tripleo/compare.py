@@ -11,6 +11,7 @@ one-shots and execs printed (what their commands really ran).
 
 import collections
 import json
+import re
 
 # Fields that identify a container rather than configure it.
 IDENTITY = {
@@ -37,7 +38,89 @@ DECISIONS = collections.OrderedDict((d.key, d) for d in [
         'default), so `docker stop` by hand waits as long as the hook '
         'does. paunch leaves it unset when the config has no '
         'stop_grace_period; the engine then uses the same 10 s.'),
+    Decision(
+        'secret_masking',
+        'one-shot/exec output: secrets shown as ***',
+        'The hook masks secret-looking values (passwords in command '
+        'lines included) in the output it returns to Heat '
+        '(doc/environment.md); paunch returns them in clear.'),
+    Decision(
+        'failed_start_removed',
+        'a container that cannot start: gone (hook), left created '
+        '(paunch)',
+        'When the engine cannot start a container (here: capabilities or '
+        'rlimits this machine refuses), both fail the step; the hook '
+        'removes the container it could not start, leaving no partial '
+        'state, while `docker run` leaves it in the Created state.'),
+    Decision(
+        'pids_limit',
+        'HostConfig.PidsLimit: set (hook), unset (paunch)',
+        'TripleO emits pids_limit from Train on for podman; paunch\'s '
+        'podman builder passes it, its docker builder drops it. The hook '
+        'honours it on Docker too (doc/docker-cmd.md).'),
+    Decision(
+        'healthcheck_list',
+        'healthcheck test given as a list without CMD/CMD-SHELL',
+        'The hook runs the list as an argv (CMD), as Compose does; paunch '
+        'passes the Python repr of the list ("[\'/a\', \'x\']") as a shell '
+        'command, which cannot run. THT only uses string tests.'),
+    Decision(
+        'healthcheck_start_period',
+        'healthcheck start_period: set (hook), dropped (paunch)',
+        'paunch\'s docker builder reads test, interval, timeout and retries '
+        'only; the hook passes start_period to the engine too.'),
+    Decision(
+        'duration_numbers',
+        'a bare number as a duration (interval: 2, stop_grace_period: '
+        '"1m30s")',
+        'The hook reads a number as seconds and Go-style durations as '
+        'durations (rounded up to whole seconds for stop_grace_period). '
+        'paunch passes `--health-interval=2` (the docker CLI refuses a '
+        'duration without unit) and `--stop-timeout=90.0` (refused, not an '
+        'integer), so its step fails. THT uses strings with units for '
+        'healthchecks and integers for stop_grace_period, which both read '
+        'alike.'),
+    Decision(
+        'empty_env_value',
+        'environment mapping with an empty or 0 value',
+        'The hook sets NAME= (or NAME=0); paunch writes `--env=NAME` for '
+        'any false value, so the variable comes from paunch\'s own '
+        'environment or is left unset. THT passes empty strings this way '
+        '(TRIPLEO_DEPLOY_IDENTIFIER), meaning empty.'),
+    Decision(
+        'anonymous_volume',
+        'a volume item with no source ("/data")',
+        'The hook makes an anonymous volume, as Docker and Compose do; '
+        'paunch refuses to start the container unless a host path of that '
+        'name exists (its volume validation). THT never emits one.'),
 ])
+
+
+def explain_paunch_failure(detail, settings):
+    """The decision explaining why paunch could not make a container the
+    hook made, from paunch's error text and the container's settings."""
+    if '--health-interval' in detail or '--health-timeout' in detail or \
+            '--stop-timeout' in detail:
+        return 'duration_numbers'
+    if 'failed validations' in detail and any(
+            isinstance(v, str) and v and ':' not in v
+            for v in settings.get('volumes') or []):
+        return 'anonymous_volume'
+    return None
+
+
+def explain_output(ours, theirs):
+    """'secret_masking' when the stub lines differ only where the
+    hook shows ``***``, else None."""
+    if len(ours) != len(theirs):
+        return None
+    for line in ours:
+        pattern = re.compile('^%s$' % '.+?'.join(
+            re.escape(part) for part in line.split('***')), re.S)
+        if not any(pattern.match(other) for other in theirs):
+            return None
+    return 'secret_masking' if any('***' in line for line in ours) \
+        else None
 
 
 def explained(field, ours, theirs, oneshot):
@@ -45,6 +128,18 @@ def explained(field, ours, theirs, oneshot):
     (ours = the hook's value, theirs = paunch's), or None."""
     if field == 'Config.StopTimeout' and theirs is None and ours == 10:
         return 'stop_timeout'
+    if field == 'HostConfig.PidsLimit' and theirs is None:
+        return 'pids_limit'
+    if field == 'Config.Healthcheck' and ours and theirs:
+        if theirs['Test'][0] == 'CMD-SHELL' and \
+                theirs['Test'][1].startswith('['):
+            return 'healthcheck_list'
+        if dict(ours, StartPeriod=None) == dict(theirs, StartPeriod=None):
+            return 'healthcheck_start_period'
+    if field == 'Config.Env':
+        if [e.split('=')[0] for e in ours] == \
+                [e.split('=')[0] for e in theirs]:
+            return 'empty_env_value'
     return None
 
 
@@ -92,9 +187,23 @@ def normalise(inspect, prefix):
     if 'Config.Env' in fields:
         env = collections.OrderedDict()
         for item in fields['Config.Env']:
-            name, _, value = item.partition('=')
-            env[name] = value
-        fields['Config.Env'] = sorted('%s=%s' % kv for kv in env.items())
+            name, sep, value = item.partition('=')
+            env[name] = item if sep else name   # NAME alone: unset
+        fields['Config.Env'] = sorted(env.values())
+    for key in ('HostConfig.CapAdd', 'HostConfig.CapDrop'):
+        if key in fields:
+            # The docker CLI writes CAP_NET_ADMIN for NET_ADMIN; the
+            # engine reads both alike.
+            fields[key] = sorted(c.upper().replace('CAP_', '', 1)
+                                 for c in fields[key])
+    for key in ('HostConfig.NetworkMode', 'HostConfig.PidMode',
+                'HostConfig.IpcMode'):
+        value = fields.get(key)
+        if isinstance(value, str) and re.match(r'container:[0-9a-f]{64}$',
+                                               value):
+            # The engine stores the joined container's id.
+            fields[key] = 'container:<id>'
+            fields.pop('Config.Hostname', None)
     mounts = []
     for mount in inspect.get('Mounts') or []:
         mounts.append((mount.get('Type'),

@@ -53,6 +53,9 @@ HOST_FILES = ('/etc/hosts', '/etc/localtime', '/etc/resolv.conf',
 _FILE_NAME = re.compile(r'\.(json|conf|cnf|crt|pem|key|sh|py|cfg|ini|'
                         r'yaml|yml|txt|log|sock|gz|builder|repo)$')
 STUB_LINE = 'hch-stub:'
+PASSTHROUGH = ('/dev', '/sys', '/proc', '/run', '/var/run', '/lib/modules')
+# A step that takes longer has hung (the hook's own timeouts are 180 s).
+STEP_TIMEOUT = 400
 
 
 class Sandbox:
@@ -75,31 +78,36 @@ class Sandbox:
 
     def make(self, source, target, commands, nested):
         """Create the sandboxed ``source`` as what the target needs: an
-        executable stub if a command runs it, a file, or a directory."""
+        executable stub if a command runs it, a file, or a directory (with
+        a stub inside for each command under it)."""
         path = self.path(source)
-        if os.path.lexists(path):
-            return
         executable = target in commands
-        is_file = executable or source in HOST_FILES or (
+        is_file = executable or source in HOST_FILES or bool(
             _FILE_NAME.search(source) and not nested)
-        if is_file:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, 'w') as handle:
-                handle.write(self.stub if executable else '')
-            if executable:
-                os.chmod(path, 0o755)
-        else:
-            os.makedirs(path, exist_ok=True)
-        # A command under a mounted directory: a stub inside it.
-        if not is_file:
+        if not os.path.lexists(path):
+            if is_file:
+                self._write(path, self.stub if executable else '',
+                            executable)
+            else:
+                os.makedirs(path, exist_ok=True)
+        if os.path.isdir(path):
+            inside = target.rstrip('/') + '/'
             for command in commands:
-                if command.startswith(target.rstrip('/') + '/'):
-                    inner = path + command[len(target.rstrip('/')):]
-                    os.makedirs(os.path.dirname(inner), exist_ok=True)
-                    if not os.path.exists(inner):
-                        with open(inner, 'w') as handle:
-                            handle.write(self.stub)
-                        os.chmod(inner, 0o755)
+                inner = path + '/' + command[len(inside):]
+                if command.startswith(inside) and \
+                        not os.path.lexists(inner):
+                    try:
+                        self._write(inner, self.stub, True)
+                    except OSError:
+                        pass    # a file where the command needs a dir
+
+    @staticmethod
+    def _write(path, text, executable):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'w') as handle:
+            handle.write(text)
+        if executable:
+            os.chmod(path, 0o755)
 
 
 def prepare(config, prefix, image, sandbox):
@@ -131,6 +139,10 @@ def prepare(config, prefix, image, sandbox):
         elif isinstance(settings.get('volumes_from'), str):
             settings['volumes_from'] = prefix + settings['volumes_from']
         _sandbox_volumes(settings, sandbox)
+        if settings.get('detach', True) in (False, 'false') and \
+                not settings.get('command') and \
+                'KOLLA_BOOTSTRAP' not in str(settings.get('environment')):
+            _mark_oneshot(settings, sandbox)
         _sandbox_env_files(settings, sandbox)
     return result
 
@@ -159,7 +171,7 @@ def _sandbox_volumes(settings, sandbox):
     moved = []
     for volume in volumes:
         if isinstance(volume, str) and volume.startswith('/') and \
-                ':' in volume:
+                ':' in volume and not _passthrough(volume.split(':')[0]):
             source, target = volume.split(':')[:2]
             nested = any(t.startswith(target.rstrip('/') + '/')
                          for t in targets)
@@ -167,6 +179,26 @@ def _sandbox_volumes(settings, sandbox):
             volume = sandbox.path(source) + volume[len(source):]
         moved.append(volume)
     settings['volumes'] = moved
+
+
+def _mark_oneshot(settings, sandbox):
+    """Write the one-shot mark into the Kolla config.json a one-shot
+    container that runs kolla_start without a bootstrap mounts (see
+    stub_image.KOLLA_START). TripleO gives each of those a config.json
+    of its own."""
+    for volume in settings.get('volumes') or []:
+        parts = volume.split(':') if isinstance(volume, str) else ()
+        if len(parts) > 1 and parts[1] == stub_image.KOLLA_CONFIG and \
+                parts[0].startswith(sandbox.root):
+            with open(parts[0], 'w') as handle:
+                handle.write('{"command": "%s"}' % stub_image.ONESHOT_MARK)
+
+
+def _passthrough(source):
+    """Kernel and runtime paths (``/dev``, ``/sys``, ...) that exist
+    here are mounted as they are: an empty stand-in would hide
+    ``/dev/null`` from the container."""
+    return source.startswith(PASSTHROUGH) and os.path.exists(source)
 
 
 def _sandbox_env_files(settings, sandbox):
@@ -216,6 +248,7 @@ class Runner:
         with open(self.conf_file, 'w') as handle:
             handle.write('[DEFAULT]\nworking_dir = %s\nlock_dir = %s\n'
                          'log_level = INFO\nmanaged_by = %s\n'
+                         'oneshot_timeout = 180\nhealthy_timeout = 180\n'
                          % (os.path.join(workdir, 'work'),
                             os.path.join(workdir, 'locks'),
                             self.managed_by))
@@ -252,10 +285,13 @@ class Runner:
                            {'name': 'deploy_action', 'value': 'CREATE'}]}
         script = os.path.join(os.path.dirname(sys.executable),
                               'heat-config-docker-cmd')
-        proc = subprocess.run([script, '--config-file', self.conf_file],
-                              input=json.dumps(item).encode(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              timeout=900)
+        try:
+            proc = subprocess.run([script, '--config-file', self.conf_file],
+                                  input=json.dumps(item).encode(),
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, timeout=STEP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return 1, [], 'the hook did not end in %ds' % STEP_TIMEOUT
         try:
             reply = json.loads(proc.stdout.decode())
         except ValueError:
@@ -272,10 +308,14 @@ class Runner:
         with open(path, 'w') as handle:
             json.dump(config, handle)
         log = path + '.log'
-        proc = subprocess.run(
-            [sys.executable, '-c', PAUNCH_DRIVER, str(uuid.uuid4()),
-             self.managed_by, path, stack, step, log],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=900)
+        try:
+            proc = subprocess.run(
+                [sys.executable, '-c', PAUNCH_DRIVER, str(uuid.uuid4()),
+                 self.managed_by, path, stack, step, log],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                timeout=STEP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return 1, [], 'paunch did not end in %ds' % STEP_TIMEOUT
         try:
             result = json.loads(proc.stdout.decode())
         except ValueError:

@@ -9,7 +9,10 @@ or exit the way TripleO expects of its Kolla images:
 - a daemon stub (a word that ends the command of a long-running container)
   prints the same line, then runs until stopped;
 - ``kolla_start`` (the image's CMD, as in Kolla) runs until stopped, or
-  exits 0 when ``KOLLA_BOOTSTRAP``/``KOLLA_UPGRADE`` asks for a bootstrap;
+  exits 0 when ``KOLLA_BOOTSTRAP``/``KOLLA_UPGRADE`` asks for a bootstrap
+  or when the Kolla config.json mounted into the container says so (the
+  suite writes that mark for one-shot containers: in Kolla, what
+  kolla_start runs, and whether it ends, is the config.json's command);
 - ``bootstrap_host_exec SERVICE ARGS...`` ends in ``eval $*`` like
   TripleO's, so what it runs is re-split by the shell exactly as there;
 - ``su USER [-s SHELL] [-c CMD] [ARGS]`` and ``sudo [-u U] [-E] CMD``
@@ -34,7 +37,7 @@ PATH_DIRS = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 # Commands the stubs themselves need, and shells: never stubbed.
 KEEP = {'sh', 'bash', 'sleep', 'echo', 'true', 'false', 'test', '[',
         'env', 'exec', 'eval', 'source', 'exit', 'cd', 'export', 'set',
-        'if', 'then', 'else', 'fi', 'for', 'do', 'done', 'in', 'while',
+        'cat', 'if', 'then', 'else', 'fi', 'for', 'do', 'done', 'in', 'while',
         'case', 'esac', 'trap', 'wait', 'shift', 'read', 'local', 'return'}
 SPECIAL = ('kolla_start', 'bootstrap_host_exec', 'su', 'sudo')
 # Where an absolute command path may be stubbed inside the image (other
@@ -57,10 +60,13 @@ case " %(daemons)s " in
 esac
 ''' + BLOCK
 
+KOLLA_CONFIG = '/var/lib/kolla/config_files/config.json'
+ONESHOT_MARK = 'hch-oneshot'
 KOLLA_START = '''#!/bin/sh
 echo "hch-stub: kolla_start $*"
 if [ -n "$KOLLA_BOOTSTRAP" ] || [ -n "$KOLLA_UPGRADE" ]; then exit 0; fi
-''' + BLOCK
+case "$(cat %s 2>/dev/null)" in *%s*) exit 0 ;; esac
+''' % (KOLLA_CONFIG, ONESHOT_MARK) + BLOCK
 
 BOOTSTRAP_HOST_EXEC = '''#!/bin/bash
 echo "hch-stub: bootstrap_host_exec $*"
@@ -210,7 +216,7 @@ def build(configs, client=None):
     dockerfile = [
         'FROM scratch',
         'COPY . /',
-        'RUN ["/bin/busybox", "sh", "-c", "for a in sh sleep; do '
+        'RUN ["/bin/busybox", "sh", "-c", "for a in sh sleep cat; do '
         '[ -e /bin/$a ] || /bin/busybox ln -s busybox /bin/$a; done"]',
         'ENV PATH=%s' % PATH_DIRS,
         'CMD ["kolla_start"]',

@@ -30,10 +30,15 @@ def all_settings(services):
 def run_release(release, workdir, only=None):
     """(results, unresolved) for ``release``; ``only`` limits the services
     (names) for a quick look."""
-    root = sources.tht_dir(release)
-    services, unresolved = tht.services(root)
+    services, unresolved = tht.services(sources.tht_dir(release))
     if only:
         services = [s for s in services if s.name in only]
+    return run_services(release, services, workdir), unresolved
+
+
+def run_services(label, services, workdir):
+    """Run every step of ``services`` (tht.Services) through both tools
+    and compare them: a StepResult per step, in service order."""
     image = stub_image.build(all_settings(services))
     _, daemons, _ = stub_image.contents(all_settings(services))
     sandbox = harness.Sandbox(daemons)
@@ -45,14 +50,14 @@ def run_release(release, workdir, only=None):
         with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
             jobs = []
             for index, service in enumerate(services):
-                jobs.append(pool.submit(_service, release, index, service,
+                jobs.append(pool.submit(_service, label, index, service,
                                         image, sandbox, hook, paunch,
                                         run_id))
             for job in jobs:
                 results.extend(job.result())
     finally:
         sandbox.close()
-    return results, unresolved
+    return results
 
 
 def _service(release, index, service, image, sandbox, hook, paunch, run_id):
@@ -87,7 +92,8 @@ def _compare_step(service, ours, theirs, prefixes):
     if bool(ours.code) != bool(theirs.code):
         diffs.append(('status', ours.code, theirs.code, None))
     if ours.output != theirs.output:
-        diffs.append(('output', ours.output, theirs.output, None))
+        diffs.append(('output', ours.output, theirs.output,
+                      compare.explain_output(ours.output, theirs.output)))
     config = service.steps[ours.step]
     for name in sorted(ours.containers):
         settings = config.get(name) or {}
@@ -96,8 +102,19 @@ def _compare_step(service, ours, theirs, prefixes):
         other = compare.normalise(theirs.containers.get(name),
                                   prefixes['paunch'])
         for diff in compare.compare_container(mine, other, oneshot):
+            if diff[0] == 'exists' and ours.code and theirs.code and \
+                    mine is None:
+                diff = diff[:3] + ('failed_start_removed',)
+            elif diff[0] == 'exists' and theirs.code and not ours.code:
+                diff = diff[:3] + (compare.explain_paunch_failure(
+                    theirs.detail, settings),)
             diffs.append(('%s: %s' % (name, diff[0]),) + diff[1:])
     failing = [d for d in diffs if d[3] is None]
+    if diffs and diffs[0][0] == 'status' and failing[1:] == [] and \
+            any(d[3] for d in diffs[1:]):
+        # paunch failed the step for a reason a decision explains.
+        diffs[0] = diffs[0][:3] + (next(d[3] for d in diffs[1:] if d[3]),)
+        failing = []
     decisions = sorted({d[3] for d in diffs if d[3]})
     verdict = FAIL if failing else DECIDED if decisions else MATCH
     return StepResult(service.name, ours.step, verdict, diffs, decisions,
