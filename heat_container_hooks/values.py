@@ -138,6 +138,18 @@ def command(value):
     return text_list(value)
 
 
+PULL_POLICIES = ('missing', 'always', 'never')
+
+
+def pull_policy(value):
+    """A pull policy: missing, always or never (see registry)."""
+    policy = text(value)
+    if policy not in PULL_POLICIES:
+        raise Invalid('is %r, not one of %s'
+                      % (policy, ', '.join(PULL_POLICIES)))
+    return policy
+
+
 def env_value(value):
     """An environment value: null means pass-through; "" and 0 are values."""
     if value is None:

@@ -537,6 +537,9 @@ def render_specs(specs, field='config'):
         if spec.remove:
             problems.add(where + '.remove', 'cannot be honoured by compose',
                          'drop it, or use the docker engine')
+        if spec.pull:
+            problems.add(where + '.pull', 'cannot be honoured by compose',
+                         'drop it, or use the docker engine')
         services[spec.name] = _render_spec(spec, specs, names, where,
                                            problems)
     problems.raise_if_any()

@@ -18,7 +18,6 @@ ULIMIT_NAMES = ('core', 'cpu', 'data', 'fsize', 'locks', 'memlock',
                 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio',
                 'rttime', 'sigpending', 'stack', 'as')
 RESTART_POLICIES = ('no', 'always', 'unless-stopped', 'on-failure')
-PULL_POLICIES = ('missing', 'always', 'never')
 
 # Keys tripleo-heat-templates emits (Queens 8.x to Wallaby 14.x) that paunch
 # does not turn into anything on the Docker engine: accepted, and ignored
@@ -199,14 +198,6 @@ def _cpuset_cpus(value):
     return {'cpuset_cpus': None if cpus == 'all' else cpus}
 
 
-def _pull(value):
-    policy = values.text(value)
-    if policy not in PULL_POLICIES:
-        raise values.Invalid('is %r, not one of %s'
-                             % (policy, ', '.join(PULL_POLICIES)))
-    return {'pull': policy}
-
-
 def _net(value):
     return {'network_mode': values.text(value)}
 
@@ -238,7 +229,7 @@ READERS = {
     'cpu_shares': _simple('cpu_shares', lambda v: values.integer(v, 0)),
     'cpuset_cpus': _cpuset_cpus,
     'pids_limit': _simple('pids_limit', lambda v: values.integer(v, -1)),
-    'pull': _pull,
+    'pull': _simple('pull', values.pull_policy),
     'mem_limit': _memory('mem_limit'),
     'memswap_limit': _memory('memswap_limit'),
     'mem_swappiness': _simple('mem_swappiness',

@@ -137,6 +137,17 @@ class KeyMappingTest(testtools.TestCase):
                          read_one({'image': 'img',
                                    'pull': 'always'}).fingerprint())
 
+    def test_fingerprint_of_containers_made_before_new_keys(self):
+        """pids_limit and pull came later: a container deployed before
+        them keeps its fingerprint, so an upgrade replaces nothing (the
+        digest is what the previous release computed)."""
+        spec = spec_mod.ContainerSpec(name='c', image='img:1',
+                                      command=('sh',), volumes=('/a:/a',))
+        self.assertEqual('022f7ac8a2c23b053fe9ca16b817696e',
+                         spec.fingerprint())
+        self.assertNotEqual(spec.fingerprint(), spec_mod.replace(
+            spec, pids_limit=100).fingerprint())
+
     def test_exec_targets_first_command_item(self):
         spec = read_one({'action': 'exec',
                          'command': ['db', 'mysql', '-e', 'select 1']})
