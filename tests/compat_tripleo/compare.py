@@ -21,6 +21,8 @@ IDENTITY = {
 }
 # Config keys the docker CLI sets to say how it attaches to the
 # container's streams while it runs: client plumbing, not settings.
+# What the engine uses for a container without a StopTimeout.
+ENGINE_STOP_TIMEOUT = 10
 ATTACH = {'Config.AttachStdin', 'Config.AttachStdout',
           'Config.AttachStderr', 'Config.StdinOnce'}
 
@@ -30,14 +32,6 @@ Decision = collections.namedtuple('Decision', 'key summary reason')
 # Each decision names what differs and why that is right; doc/
 # compatibility.md carries the same table.
 DECISIONS = collections.OrderedDict((d.key, d) for d in [
-    Decision(
-        'stop_timeout',
-        'Config.StopTimeout: hook 10, paunch unset',
-        'The hook records its stop grace period on every container it '
-        'makes (option stop_grace_period, default 10 s, the engine\'s own '
-        'default), so `docker stop` by hand waits as long as the hook '
-        'does. paunch leaves it unset when the config has no '
-        'stop_grace_period; the engine then uses the same 10 s.'),
     Decision(
         'secret_masking',
         'one-shot/exec output: secrets shown as ***',
@@ -88,11 +82,25 @@ DECISIONS = collections.OrderedDict((d.key, d) for d in [
         'environment or is left unset. THT passes empty strings this way '
         '(TRIPLEO_DEPLOY_IDENTIFIER), meaning empty.'),
     Decision(
+        'bool_env_value',
+        'environment mapping with a boolean: true (hook), True (paunch)',
+        'The hook writes a YAML boolean as true/false, one spelling for '
+        'every group (as Compose does); paunch formats it with Python\'s '
+        'str(): True/False. TripleO\'s booleans here (KOLLA_BOOTSTRAP: '
+        'true, Train on) are read for presence only by Kolla\'s scripts.'),
+    Decision(
         'anonymous_volume',
         'a volume item with no source ("/data")',
         'The hook makes an anonymous volume, as Docker and Compose do; '
         'paunch refuses to start the container unless a host path of that '
         'name exists (its volume validation). THT never emits one.'),
+    Decision(
+        'stop_at_first_failure',
+        'a step where a container fails: later containers not run (hook)',
+        'When a container of a step fails (here: capabilities or rlimits '
+        'this machine refuses), both fail the step; the hook stops there '
+        'and starts nothing after it, while paunch goes on with the rest '
+        'of the step, so its one-shots print more.'),
 ])
 
 
@@ -126,8 +134,6 @@ def explain_output(ours, theirs):
 def explained(field, ours, theirs, oneshot):
     """The key of the decision that explains a difference in ``field``
     (ours = the hook's value, theirs = paunch's), or None."""
-    if field == 'Config.StopTimeout' and theirs is None and ours == 10:
-        return 'stop_timeout'
     if field == 'HostConfig.PidsLimit' and theirs is None:
         return 'pids_limit'
     if field == 'Config.Healthcheck' and ours and theirs:
@@ -137,10 +143,22 @@ def explained(field, ours, theirs, oneshot):
         if dict(ours, StartPeriod=None) == dict(theirs, StartPeriod=None):
             return 'healthcheck_start_period'
     if field == 'Config.Env':
-        if [e.split('=')[0] for e in ours] == \
-                [e.split('=')[0] for e in theirs]:
-            return 'empty_env_value'
+        mine = {e for e in ours if not _is_bool_env(e)}
+        other = {e for e in theirs if not _is_bool_env(e)}
+        keys = 'empty_env_value'
+        if other <= mine and all(e.partition('=')[2] in ('', '0')
+                                 for e in mine - other):
+            if mine != set(ours) or other != set(theirs):
+                if [e.lower() for e in sorted(set(ours) - mine)] == \
+                        [e.lower() for e in sorted(set(theirs) - other)]:
+                    return 'bool_env_value' if mine == other else keys
+                return None
+            return keys
     return None
+
+
+def _is_bool_env(entry):
+    return entry.partition('=')[2] in ('true', 'false', 'True', 'False')
 
 
 def _empty(value):
@@ -157,9 +175,11 @@ def normalise(inspect, prefix):
 
     Besides dropping identity fields, it makes equal what the engine
     treats as equal: an empty value and an absent one, the restart policy
-    names "" and "no", binds in any order or repeated (the docker CLI
-    collapses ``-v`` through a set), environment order and repeats (the
-    last value of a name wins).
+    names "" and "no", no stop timeout and the engine's 10 s, binds and
+    ulimits in any order, binds repeated (the docker CLI collapses ``-v``
+    through a set), environment order and repeats (the last value of a
+    name wins), an environment entry without ``=`` (no variable to the
+    process) and none.
     """
     if inspect is None:
         return None
@@ -188,8 +208,14 @@ def normalise(inspect, prefix):
         env = collections.OrderedDict()
         for item in fields['Config.Env']:
             name, sep, value = item.partition('=')
-            env[name] = item if sep else name   # NAME alone: unset
+            if sep:     # a NAME alone is no variable to the process
+                env[name] = item
         fields['Config.Env'] = sorted(env.values())
+    if 'Config.StopTimeout' not in fields:
+        fields['Config.StopTimeout'] = ENGINE_STOP_TIMEOUT
+    if 'HostConfig.Ulimits' in fields:
+        fields['HostConfig.Ulimits'] = sorted(
+            fields['HostConfig.Ulimits'], key=lambda u: u.get('Name'))
     for key in ('HostConfig.CapAdd', 'HostConfig.CapDrop'):
         if key in fields:
             # The docker CLI writes CAP_NET_ADMIN for NET_ADMIN; the

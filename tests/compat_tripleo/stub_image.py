@@ -39,6 +39,9 @@ KEEP = {'sh', 'bash', 'sleep', 'echo', 'true', 'false', 'test', '[',
         'env', 'exec', 'eval', 'source', 'exit', 'cd', 'export', 'set',
         'cat', 'if', 'then', 'else', 'fi', 'for', 'do', 'done', 'in', 'while',
         'case', 'esac', 'trap', 'wait', 'shift', 'read', 'local', 'return'}
+# Busybox applets linked in /bin (what the kept words need).
+APPLETS = ('sh', 'sleep', 'echo', 'true', 'false', 'test', '[', 'env',
+           'cat')
 SPECIAL = ('kolla_start', 'bootstrap_host_exec', 'su', 'sudo')
 # Where an absolute command path may be stubbed inside the image (other
 # paths are data, or files mounted from the host).
@@ -216,8 +219,9 @@ def build(configs, client=None):
     dockerfile = [
         'FROM scratch',
         'COPY . /',
-        'RUN ["/bin/busybox", "sh", "-c", "for a in sh sleep cat; do '
-        '[ -e /bin/$a ] || /bin/busybox ln -s busybox /bin/$a; done"]',
+        'RUN ["/bin/busybox", "sh", "-c", "for a in %s; do '
+        '[ -e /bin/$a ] || /bin/busybox ln -s busybox /bin/$a; done; '
+        '/bin/busybox mkdir -p -m 1777 /tmp"]' % ' '.join(APPLETS),
         'ENV PATH=%s' % PATH_DIRS,
         'CMD ["kolla_start"]',
     ]

@@ -4,6 +4,7 @@ counted."""
 
 import collections
 import concurrent.futures
+import json
 import os
 import uuid
 
@@ -92,8 +93,11 @@ def _compare_step(service, ours, theirs, prefixes):
     if bool(ours.code) != bool(theirs.code):
         diffs.append(('status', ours.code, theirs.code, None))
     if ours.output != theirs.output:
-        diffs.append(('output', ours.output, theirs.output,
-                      compare.explain_output(ours.output, theirs.output)))
+        decision = compare.explain_output(ours.output, theirs.output)
+        if decision is None and ours.code and theirs.code and \
+                set(ours.output) < set(theirs.output):
+            decision = 'stop_at_first_failure'
+        diffs.append(('output', ours.output, theirs.output, decision))
     config = service.steps[ours.step]
     for name in sorted(ours.containers):
         settings = config.get(name) or {}
@@ -109,6 +113,10 @@ def _compare_step(service, ours, theirs, prefixes):
                 diff = diff[:3] + (compare.explain_paunch_failure(
                     theirs.detail, settings),)
             diffs.append(('%s: %s' % (name, diff[0]),) + diff[1:])
+    if any(d[3] == 'empty_env_value' for d in diffs):
+        # What the one-shot printed differs because of its environment.
+        diffs = [d[:3] + ('empty_env_value',)
+                 if d[0] == 'output' and d[3] is None else d for d in diffs]
     failing = [d for d in diffs if d[3] is None]
     if diffs and diffs[0][0] == 'status' and failing[1:] == [] and \
             any(d[3] for d in diffs[1:]):
@@ -119,6 +127,16 @@ def _compare_step(service, ours, theirs, prefixes):
     verdict = FAIL if failing else DECIDED if decisions else MATCH
     return StepResult(service.name, ours.step, verdict, diffs, decisions,
                       ours, theirs)
+
+
+def dump(results, path):
+    """Every step's result as JSON, for a closer look."""
+    with open(path, 'w') as handle:
+        json.dump([{'service': r.service, 'step': r.step,
+                    'verdict': r.verdict, 'decisions': r.decisions,
+                    'diffs': r.diffs, 'hook': r.hook.detail,
+                    'paunch': r.paunch.detail} for r in results],
+                  handle, indent=1, default=str)
 
 
 def report(results):

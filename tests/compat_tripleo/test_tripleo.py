@@ -8,6 +8,7 @@ the Docker engine, busybox-static and PyPI; a missing one fails the test.
 """
 
 import collections
+import os
 
 import fixtures
 import testtools
@@ -38,6 +39,9 @@ class CompatTest(testtools.TestCase):
             results = suite.run_services(release, services, workdir)
             unresolved = []
         text = suite.report(results)
+        if os.environ.get('HCH_COMPAT_DUMP'):
+            suite.dump(results, os.path.join(
+                os.environ['HCH_COMPAT_DUMP'], '%s.json' % release))
         counts = collections.Counter(r.verdict for r in results)
         decided = collections.Counter(
             d for r in results for d in r.decisions)
