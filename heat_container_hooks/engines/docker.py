@@ -205,7 +205,7 @@ class DockerEngine:
         return result
 
     def execute(self, plan, owner, config_id, result):
-        started = []
+        started, finishing = [], {}
         results = self._parallel(self._remove, plan.removals)
         result.results.extend(results)
         if self._first_error(results, result):
@@ -219,6 +219,9 @@ class DockerEngine:
                            if r.act in (Act.CREATE.value, Act.REPLACE.value,
                                         Act.START.value)
                            and not (s.spec and s.spec.is_oneshot) and r.id)
+            finishing.update((r.id, s.spec.exit_codes)
+                             for r, s in zip(results, stage.run_steps)
+                             if s.spec and s.spec.may_finish and r.id)
             if self._first_error(results, result):
                 return
             for step in stage.exec_steps:
@@ -226,7 +229,7 @@ class DockerEngine:
                 result.results.append(exec_result)
                 if self._first_error([exec_result], result):
                     return
-        self._settle(started, result)
+        self._settle(started, result, finishing)
 
     def _parallel(self, func, steps):
         """Run func over steps, up to WIDE_WORKERS at once: stops and
@@ -395,7 +398,9 @@ class DockerEngine:
             self.api, ident, step.name,
             start_timeout=self.settings.start_timeout,
             healthy_timeout=self.settings.healthy_timeout,
-            probe_period=self.settings.health_probe_period)
+            probe_period=self.settings.health_probe_period,
+            finished_codes=spec.exit_codes if spec and spec.may_finish
+            else ())
         return outcome_mod.ContainerResult(step.name, step.act.value,
                                            id=ident, state=status,
                                            health=health, reason=step.reason)
@@ -471,14 +476,16 @@ class DockerEngine:
                                ', '.join(map(str, spec.exit_codes))))
         return result
 
-    def _settle(self, started, result):
+    def _settle(self, started, result, finishing):
         """Fail the run if a container it started exits within
-        settle_time."""
+        settle_time (but one that may finish, with an accepted code:
+        ``finishing`` maps its id to its exit codes)."""
         if not started:
             return
         with interrupt.step('checking the started containers once more'):
             self._first_error(dockerapi.settle(
-                self.api, started, self.settings.settle_time), result)
+                self.api, started, self.settings.settle_time, finishing),
+                result)
 
     # -- cleanup -----------------------------------------------------------
 
