@@ -36,8 +36,8 @@ def pins():
 def venv_key():
     with open(CONSTRAINTS) as handle:
         constraints = handle.read()
-    text = '\n'.join(pins() + ['python=%d.%d' % sys.version_info[:2],
-                                constraints])
+    python = 'python=%d.%d' % sys.version_info[:2]
+    text = '\n'.join(pins() + [python, constraints])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

@@ -8,7 +8,8 @@ from heat_container_hooks import conf
 SAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', 'etc',
                       'heat-container-hooks.conf.sample')
 # What tox -e genconfig and the docs' sample generate from.
-GENERATOR_CONFIG = os.path.join(os.path.dirname(SAMPLE), 'oslo-config-generator',
+GENERATOR_CONFIG = os.path.join(os.path.dirname(SAMPLE),
+                                'oslo-config-generator',
                                 'heat-container-hooks.conf')
 
 
