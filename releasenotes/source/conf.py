@@ -11,3 +11,16 @@ root_doc = 'index'
 exclude_patterns = ['build']
 html_theme = 'alabaster'
 html_static_path = ['_static']
+
+
+def _unreleased_title(app, doctree):
+    """reno titles the notes of a repository that has no tag yet "0.0.0"
+    (and pbr would build 0.0.1.devN): call them what they are."""
+    from docutils import nodes
+    for title in doctree.findall(nodes.title):
+        if title.astext() == '0.0.0':
+            title.children = [nodes.Text('Not released yet')]
+
+
+def setup(app):
+    app.connect('doctree-read', _unreleased_title)
