@@ -21,8 +21,8 @@ agent_opts = [
     cfg.ListOpt('local_path', default=[],
                 help='Files or directories of heat-config lists to run '
                      '(a JSON list of items, or {"deployments": [...]}; in '
-                     'a directory every file ending in .json). This is what the '
-                     'upstream collectors write, and what tests use.'),
+                     'a directory every file ending in .json). This is what '
+                     'the upstream collectors write, and what tests use.'),
     cfg.StrOpt('server_id',
                help='Nova/DeployedServer id whose software deployments are '
                     'collected from Heat (GET /v1/<project>/'
