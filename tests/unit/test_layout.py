@@ -1,7 +1,8 @@
 """One on-host layout: every configuration file path and every
 heat-container-* directory named anywhere in the tree (README, doc/, the
 agent image, templates, environments, tools, the code and its sample
-config) is one of the layout's (doc/agent.md, "On-host layout")."""
+config, release notes, tests, bench) is one of the layout's
+(doc/agent.md, "On-host layout")."""
 
 import os
 import re
@@ -13,9 +14,12 @@ from heat_container_hooks import conf
 
 ROOT = os.path.join(os.path.dirname(__file__), '..', '..')
 SCANNED = ('README.md', 'doc', 'images', 'templates', 'environments',
-           'tools', 'etc', 'examples', 'heat_container_hooks')
+           'tools', 'etc', 'examples', 'heat_container_hooks', 'releasenotes',
+           'tests', 'bench', 'setup.cfg', 'tox.ini')
 CONFIG_FILE = '/etc/%s/%s.conf' % (conf.PROJECT, conf.PROJECT)
 LOG_DIR = '/var/log/heat-container-hooks'
+# Build output (doc/build, releasenotes/build) and caches are not sources.
+GENERATED = {'build', '__pycache__'}
 # /etc/..., /var/lib/..., /var/run/..., /run/..., /var/log/...
 PATH = re.compile(r'(?:/var)?/(?:etc|lib|run|log)/heat-container-[\w.-]+'
                   r'(?:/[\w.-]+\.conf)?')
@@ -37,7 +41,7 @@ def named_paths():
         start = os.path.join(ROOT, top)
         files = [start] if os.path.isfile(start) else [
             os.path.join(d, f) for d, _, names in os.walk(start)
-            for f in names if '__pycache__' not in d]
+            for f in names if not GENERATED & set(d.split(os.sep))]
         for path in files:
             try:
                 with open(path, encoding='utf-8') as handle:
