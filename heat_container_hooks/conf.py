@@ -92,10 +92,30 @@ container_opts = [
                     'its container_tool input name one.'),
 ]
 
+image_opts = [
+    cfg.StrOpt('pull', default='missing',
+               choices=[('missing', 'pull an image only when it is not '
+                                    'present (what heat-agents and paunch '
+                                    'do)'),
+                        ('always', 'pull on every run; a container whose '
+                                   'image id moved is replaced'),
+                        ('never', 'never pull; an absent image fails the '
+                                  'deployment')],
+               help='Pull policy of the docker-cmd and container groups\' '
+                    'images on the Docker engine. A deployment\'s options '
+                    '(pull) and a container\'s own pull key override it.'),
+    cfg.StrOpt('registry_auth_file',
+               help='Registry credentials for pulls: a file in the format '
+                    'of Docker\'s config.json ("auths"). A deployment\'s '
+                    'options (registry_auth_file) override it. The '
+                    'credentials are never logged or put in a reply.'),
+]
+
 # Deployment ``options`` keys that override the option of the same name.
 OVERRIDABLE = ('managed_by', 'lock_timeout', 'start_timeout',
                'healthy_timeout', 'oneshot_timeout', 'exec_timeout',
-               'stop_grace_period', 'settle_time')
+               'stop_grace_period', 'settle_time', 'pull',
+               'registry_auth_file')
 
 CONF = cfg.CONF
 _registered = False
@@ -107,6 +127,7 @@ def register_opts(conf=CONF):
         return
     conf.register_opts(engine_opts)
     conf.register_opts(hook_opts)
+    conf.register_opts(image_opts)
     conf.register_opts(container_opts, group='container')
     for module in _extension_modules():
         module.register_opts(conf)
@@ -134,7 +155,8 @@ def _extension_modules():
 
 def list_opts():
     """Entry point for oslo-config-generator."""
-    opts = [(None, engine_opts + hook_opts), ('container', container_opts)]
+    opts = [(None, engine_opts + hook_opts + image_opts),
+            ('container', container_opts)]
     for module in _extension_modules():
         opts.extend(module.list_opts())
     return opts
@@ -182,6 +204,8 @@ class Settings:
     docker_url: str = None
     docker_api_timeout: int = 120
     engine_workers: int = 8
+    pull: str = 'missing'
+    registry_auth_file: str = None
 
 
 def settings_for(conf, group, overrides):

@@ -220,7 +220,7 @@ def observe(api, label_filters=None):
         found.append(observed_mod.ObservedContainer(
             id=item['Id'], name=names[0].lstrip('/'),
             state=item.get('State', ''), labels=item.get('Labels') or {},
-            image_id=item.get('ImageID', ''),
+            image_id=item.get('ImageID', ''), image=item.get('Image', ''),
             exit_code=_exit_code_from_status(item.get('Status', ''))))
     return found
 
@@ -249,26 +249,38 @@ def image_ids(api, refs):
     return ids
 
 
-def ensure_images(api, refs):
+def ensure_images(api, refs, credentials=None):
     """Pull each image that is not present; returns {ref: image id}."""
-    import docker.errors
     ids = image_ids(api, refs)
+    pull_images(api, [ref for ref in refs if ref not in ids], credentials)
+    return image_ids(api, refs)
+
+
+def pull_images(api, refs, credentials=None, present=()):
+    """Pull each image (with the credentials of its registry, if any).
+    Raises EngineError naming every image that could not be pulled; an
+    error the engine reports inside the pull's progress stream counts too.
+    Credentials are never logged."""
+    import docker.errors
     problems = []
     for ref in refs:
-        if ref in ids:
-            continue
         repo, tag = _split_ref(ref)
+        auth = credentials.for_image(ref) if credentials else None
+        LOG.info('pulling image %s%s', ref,
+                 ' with registry credentials' if auth else '')
         try:
-            LOG.info('pulling image %s', ref)
-            api.pull(repo, tag=tag)
-            ids[ref] = api.inspect_image(ref)['Id']
+            for event in api.pull(repo, tag=tag, stream=True, decode=True,
+                                  auth_config=auth or None):
+                if isinstance(event, dict) and event.get('error'):
+                    raise docker.errors.APIError(event['error'])
         except docker.errors.DockerException as exc:
-            problems.append('image %s is not present and could not be pulled:'
-                            ' %s' % (ref, reason(exc)))
+            problems.append('image %s %s could not be pulled: %s'
+                            % (ref, 'is present but' if ref in present
+                               else 'is not present and', reason(exc)))
     if problems:
         raise errors.EngineError('; '.join(problems) + ' (fix: build, load or'
-                                 ' pull the image, or fix its name)')
-    return ids
+                                 ' pull the image, fix its name, or give '
+                                 'registry_auth_file)')
 
 
 def _split_ref(ref):

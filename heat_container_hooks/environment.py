@@ -19,6 +19,7 @@ import fnmatch
 import json
 
 from heat_container_hooks import deployment as deployment_mod
+from heat_container_hooks import envfile
 from heat_container_hooks import errors
 from heat_container_hooks import spec as spec_mod
 
@@ -137,35 +138,43 @@ def secret_input_values(deployment, secret_inputs=(), patterns=()):
     return found
 
 
-def parse_env_file(text):
-    """(name, value|None) pairs of a Docker env file: NAME=value lines taken
-    literally, a bare NAME passes the hook's own value, # comments."""
+def parse_env_file(text, host_env=None):
+    """(name, value|None) pairs of an env file in Compose v2's dialect
+    (see envfile and doc/environment.md); None: a bare NAME the hook's own
+    environment (``host_env``) does not have. A file Compose would refuse
+    gives the pairs before the fault (callers that must refuse it use
+    ``envfile.parse``)."""
     pairs = []
-    for line in text.splitlines():
-        stripped = line.lstrip()
-        if not stripped or stripped.startswith('#'):
-            continue
-        name, sep, value = stripped.partition('=')
-        pairs.append((name.strip(), value if sep else None))
+    try:
+        envfile.parse(text, (host_env or {}).get, pairs)
+    except envfile.EnvFileError:
+        pass
     return pairs
 
 
-def read_env_files(specs, field='config'):
+def read_env_files(specs, field='config', host_env=None):
     """{path: text} of every env file the specs name. Raises
-    InvalidDeployment for any that cannot be read."""
+    InvalidDeployment for any that cannot be read or that Compose v2
+    would refuse (naming the line)."""
     texts, problems = {}, errors.Problems()
     for spec in specs:
         for path in spec.env_files:
             if path in texts:
                 continue
+            where = '%s.%s.env_file' % (field, spec.name)
             try:
                 with open(path, encoding='utf-8') as handle:
                     texts[path] = handle.read()
+                envfile.parse(texts[path], (host_env or {}).get)
             except (OSError, UnicodeDecodeError) as exc:
-                problems.add('%s.%s.env_file' % (field, spec.name),
-                             'cannot read %s (%s)' % (path, exc.strerror
-                                                      or exc),
+                problems.add(where, 'cannot read %s (%s)'
+                             % (path, getattr(exc, 'strerror', None)
+                                or exc),
                              'create the file or fix its path')
+            except envfile.EnvFileError as exc:
+                problems.add(where, '%s: %s' % (path, exc),
+                             'fix the file (doc/environment.md has the '
+                             'env-file dialect)')
     problems.raise_if_any()
     return texts
 
@@ -178,7 +187,8 @@ def resolve(spec, host_env, env_file_texts, extra=(),
     left out, as ``docker run -e NAME`` does. Secret names are marked."""
     merged = {}
     for path in spec.env_files:
-        for name, value in parse_env_file(env_file_texts.get(path, '')):
+        for name, value in parse_env_file(env_file_texts.get(path, ''),
+                                          host_env):
             merged[name] = value
     for name, value in extra:
         merged[name] = value

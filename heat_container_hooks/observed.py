@@ -14,6 +14,7 @@ class ObservedContainer:
     labels: dict = dataclasses.field(default_factory=dict)
     image_id: str = ''
     exit_code: int = None
+    image: str = ''           # the reference it was created with, as listed
 
     @property
     def fingerprint(self):

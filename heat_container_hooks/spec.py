@@ -15,6 +15,8 @@ EXEC = 'exec'
 NAME_RE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$')
 # An environment variable name that every tool can pass on.
 ENV_NAME_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+# Settings added after containers were already deployed (see fingerprint).
+LATER_FIELDS = ('pids_limit',)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +66,7 @@ class ContainerSpec:
     log_tag: Optional[str] = None
     cpu_shares: Optional[int] = None
     cpuset_cpus: Optional[str] = None
+    pids_limit: Optional[int] = None
     mem_limit: Optional[str] = None
     memswap_limit: Optional[str] = None
     mem_swappiness: Optional[int] = None
@@ -78,6 +81,8 @@ class ContainerSpec:
     working_dir: Optional[str] = None
     entrypoint: Optional[tuple] = None
     labels: tuple = ()               # user labels (name, value)
+    pull: Optional[str] = None       # missing | always | never; None: the
+    #                                  deployment's or the configured one
 
     @property
     def is_exec(self):
@@ -99,8 +104,14 @@ class ContainerSpec:
         replaces the container. Only the digest is stored, never a value.
         """
         data = dataclasses.asdict(self)
-        for key in ('start_order', 'exit_codes', 'secret_env', 'env_files'):
+        for key in ('start_order', 'exit_codes', 'secret_env', 'env_files',
+                    'pull'):
             data.pop(key)
+        # Fields added later count only when set, so that containers made
+        # before them keep their fingerprint.
+        for key in LATER_FIELDS:
+            if data[key] is None:
+                data.pop(key)
         text = json.dumps(data, sort_keys=True, separators=(',', ':'),
                           default=list)
         return hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]

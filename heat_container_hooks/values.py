@@ -103,6 +103,30 @@ def text_list(value, split_string=False):
     return tuple(items)
 
 
+def words(value):
+    """A command as a list of argv items; a string is split on whitespace
+    and quotes mean nothing, exactly as heat-agents' docker-cmd hook and
+    paunch do (Python's ``str.split()``). TripleO relies on it:
+    ``bootstrap_host_exec NAME su x -c 'tool args'`` hands the quote
+    characters to a script that re-reads them with ``eval $*``.
+    The list form is the way to pass an argument holding spaces."""
+    if isinstance(value, str):
+        return tuple(value.split())
+    return text_list(value)
+
+
+def items(value):
+    """A string-or-list of strings, as paunch reads its list keys: empty
+    items (``""`` and the null a Heat ``if:`` leaves) are skipped and
+    repeated items kept once, in first-seen order, as the docker CLI does
+    with repeated flags."""
+    if isinstance(value, list):
+        value = [item for item in value if item not in (None, '')]
+    elif value == '':
+        return ()
+    return tuple(dict.fromkeys(text_list(value)))
+
+
 def command(value):
     """A command as a list of argv items; a string is split with shell
     rules (quotes kept together), as docker-compose does."""
@@ -112,6 +136,18 @@ def command(value):
         except ValueError as exc:
             raise Invalid('cannot be split into arguments (%s)' % exc)
     return text_list(value)
+
+
+PULL_POLICIES = ('missing', 'always', 'never')
+
+
+def pull_policy(value):
+    """A pull policy: missing, always or never (see registry)."""
+    policy = text(value)
+    if policy not in PULL_POLICIES:
+        raise Invalid('is %r, not one of %s'
+                      % (policy, ', '.join(PULL_POLICIES)))
+    return policy
 
 
 def env_value(value):

@@ -65,7 +65,10 @@ def remove_stale_files(directory, previous, files):
     """Remove the env files an earlier run wrote that the deployment no
     longer lists (they may hold secrets)."""
     keep = {f.path for f in files}
-    for path in previous if isinstance(previous, list) else ():
+    # Earlier releases kept the secret inputs in .env without listing it.
+    previous = (list(previous) if isinstance(previous, list) else []) + [
+        compose_format.LEGACY_INPUTS_ENV_FILE]
+    for path in previous:
         if path in keep or compose_format.relative_path_problem(path):
             continue
         target = os.path.join(directory, path)
@@ -89,11 +92,15 @@ def forget_applied(directory):
 
 
 def record_applied(directory, digest, containers):
+    """Record a successful up: the digest, each container, and the image
+    reference Compose resolved for it (interpolation included, as the
+    engine lists it; an image id when the reference moved)."""
     try:
         fileutil.write_atomic(
             os.path.join(directory, compose_format.APPLIED_FILE),
             json.dumps({'digest': digest, 'containers': {
-                _result_name(c): c.id for c in containers}},
+                _result_name(c): c.id for c in containers}, 'images': {
+                c.id: c.image for c in containers}},
                 sort_keys=True) + '\n')
     except OSError as exc:
         LOG.warning('cannot record the project in %s: %s', directory, exc)
@@ -163,10 +170,11 @@ class ComposeEngine:
     # -- running compose ---------------------------------------------------
 
     def _environment(self, project):
+        # Compose reads its process environment before the project's
+        # .env (which is the deployment's own, from env_files).
         env = dict(os.environ)
-        for name, _ in project.secrets if project else ():
-            env.pop(name, None)
         env.update(project.variables if project else ())
+        env.update(project.secrets if project else ())
         if self.settings.docker_url:
             env['DOCKER_HOST'] = self.settings.docker_url
         return env
@@ -270,8 +278,12 @@ class ComposeEngine:
                 result.results.append(outcome_mod.ContainerResult(
                     name, Act.REMOVE.value, id=ident, state='removed',
                     reason='service no longer in the config'))
-        missing = [s for s in project.services
-                   if not any(_service(r.name) == s for r in result.results)]
+        expected = compose_format.expected_services(
+            project.compose, self._environment(project))
+        # By compose's service label: a name such as my_service_1 is not
+        # container 1 of my_service.
+        made = {c.labels.get(compose_format.SERVICE_LABEL) for c in after}
+        missing = [s for s in expected if s not in made]
         for name in missing:
             result.results.append(outcome_mod.ContainerResult(
                 name, 'missing', error='compose made no container for '
@@ -307,11 +319,16 @@ class ComposeEngine:
                 applied.get('containers') != {
                     _result_name(c): c.id for c in observed}:
             return False
+        # The references as Compose resolved them (``X:${TAG:-1}``): the
+        # same digest means the same interpolation.
         refs = {}
+        recorded = applied.get('images') or {}
         for container in observed:
             service = container.labels.get(compose_format.SERVICE_LABEL)
-            refs[container.id] = project.service(service).get('image')
+            refs[container.id] = recorded.get(container.id)
             if service not in project.services or not refs[container.id] \
+                    or not project.service(service).get('image') \
+                    or refs[container.id].startswith('sha256:') \
                     or (service not in finished
                         and container.state != 'running'):
                 return False
@@ -526,11 +543,6 @@ def _result_name(container):
                                    container.name)
     number = container.labels.get(compose_format.NUMBER_LABEL, '1')
     return service if number in ('', '1') else '%s_%s' % (service, number)
-
-
-def _service(result_name):
-    return result_name.rsplit('_', 1)[0] if result_name.rsplit(
-        '_', 1)[-1].isdigit() else result_name
 
 
 def _first_error(result):

@@ -14,6 +14,7 @@ from heat_container_hooks import errors
 from heat_container_hooks import labels as labels_mod
 from heat_container_hooks import outcome as outcome_mod
 from heat_container_hooks import plan as plan_mod
+from heat_container_hooks import registry
 
 LOG = logging.getLogger(__name__)
 Act = plan_mod.Act
@@ -50,6 +51,7 @@ def create_kwargs(api, spec, container_labels, settings):
                        if spec.log_tag else None),
         'cpu_shares': spec.cpu_shares,
         'cpuset_cpus': spec.cpuset_cpus,
+        'pids_limit': spec.pids_limit,
         'mem_limit': spec.mem_limit,
         'memswap_limit': spec.memswap_limit,
         'mem_swappiness': spec.mem_swappiness,
@@ -154,14 +156,25 @@ class DockerEngine:
             '%s=%s' % (labels_mod.MANAGED_BY, owner.managed_by),
             '%s=%s' % (labels_mod.OWNER, owner.key)]))
 
-    def _images(self, refs):
-        """{ref: image id}, pulling what is missing."""
-        if not refs:
+    def _images(self, specs, result):
+        """{ref: image id} of the run containers' images, after pulling
+        what their pull policies ask for (registry.needs). Raises HookError
+        before anything is touched when an image cannot be had."""
+        image_needs = registry.needs(specs, self.settings.pull)
+        if not image_needs:
             return {}
+        refs = sorted(image_needs)
         ids = self.access.read(lambda api: dockerapi.image_ids(api, refs))
-        if len(ids) == len(refs):
+        pulls, problems = registry.to_pull(image_needs, ids)
+        if problems:
+            raise errors.EngineError('; '.join(problems))
+        if not pulls:
             return ids
-        return dockerapi.ensure_images(self.api, refs)
+        credentials = registry.load_credentials(
+            self.settings.registry_auth_file)
+        dockerapi.pull_images(self.api, pulls, credentials, present=ids)
+        result.notes.extend('pulled image %s' % ref for ref in pulls)
+        return dockerapi.image_ids(self.api, refs)
 
     # -- carrying out ------------------------------------------------------
 
@@ -178,8 +191,7 @@ class DockerEngine:
                                        owner)
             else:
                 observed = self.observe()
-                images = sorted({s.image for s in desired if not s.is_exec})
-                image_ids = self._images(images)
+                image_ids = self._images(desired, result)
                 plan = plan_mod.apply(desired, observed, owner, image_ids)
             LOG.info('plan for %s: %s', owner.key, ', '.join(
                 '%s %s' % (s.act.value, s.name) for s in plan.steps)

@@ -19,14 +19,16 @@ from heat_container_hooks import errors
 from heat_container_hooks import labels as labels_mod
 
 COMPOSE_FILE = 'docker-compose.yml'
-# Interpolation variables that are secret (0600; compose reads it itself).
-INPUTS_ENV_FILE = '.env'
+# Where earlier releases kept the secret inputs. ``.env`` is Compose's own
+# interpolation file: it now belongs to the deployment's env_files, and a
+# copy left by an earlier release is removed (see engines/compose.py).
+LEGACY_INPUTS_ENV_FILE = '.env'
 # Who the project belongs to; cleanup only touches projects that carry it.
 MARKER_FILE = '.heat-container-hooks.json'
 # What the last successful up left: a digest of its files and inputs and
 # the container of each service (see engines/compose.py).
 APPLIED_FILE = '.heat-container-hooks.applied.json'
-RESERVED_FILES = (COMPOSE_FILE, INPUTS_ENV_FILE, MARKER_FILE, APPLIED_FILE)
+RESERVED_FILES = (COMPOSE_FILE, MARKER_FILE, APPLIED_FILE)
 SECRETS_DIR = '.secrets'
 ENV_FILES_INPUT = 'env_files'
 
@@ -43,7 +45,6 @@ NUMBER_LABEL = 'com.docker.compose.container-number'
 TOP_LEVEL_KEYS = ('version', 'services', 'networks', 'volumes', 'secrets',
                   'configs', 'name')
 SERVICE_NAME_RE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]*$')
-FILE_SEGMENT_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*$')
 PROJECT_NAME_LENGTH = 40
 # v1 layout keys with another name in the Compose Specification.
 _V1_RENAMES = {'net': 'network_mode'}
@@ -68,6 +69,7 @@ class Project:
     variables: tuple = ()          # public interpolation variables
     secrets: tuple = ()            # secret interpolation variables
     secret_values: tuple = ()      # every secret value (for redaction)
+    notes: tuple = ()              # what reading the config could not keep
 
     @property
     def services(self):
@@ -81,13 +83,30 @@ class Project:
 
 def load(config, field='config'):
     """The compose mapping (Compose Specification layout, services under
-    ``services``) from a dict or YAML/JSON text; None when empty."""
+    ``services``) from a dict or YAML/JSON text; None when empty. See
+    ``load_with_notes``."""
+    return load_with_notes(config, field)[0]
+
+
+def load_with_notes(config, field='config'):
+    """(compose mapping or None, notes) from a config as Heat sends it.
+
+    Text (SoftwareConfig, ``get_file``) is read as YAML 1.2, as Compose v2
+    reads it (``ports: [47:47]``, ``restart: no``, ``ENABLED: yes`` stay
+    the strings written). A mapping was already read by Heat with YAML
+    1.1 rules: it is normalised per the compose schema (``restart:
+    false`` -> ``"no"``) and ``notes`` name what cannot be recovered (a
+    boolean variable, a port that may have been ``HH:MM``). Raises
+    InvalidDeployment naming every bad field."""
+    notes = []
     if isinstance(config, str):
         if not config.strip():
-            return None
-        config = deployment_mod.load_config_text(config, field)
+            return None, ()
+        config = load_yaml12(config, field)
+    elif isinstance(config, dict):
+        config = _from_heat_yaml11(config, field, notes)
     if config is None or config == {}:
-        return None
+        return None, ()
     if not isinstance(config, dict):
         raise errors.InvalidDeployment([errors.Problem(
             field, 'is a %s, not a compose mapping'
@@ -98,14 +117,88 @@ def load(config, field='config'):
     _check_keys(config, field, problems)
     problems.raise_if_any()
     if _is_v2_layout(config):
-        compose = {k: v for k, v in config.items() if k != 'version'}
+        # The deployment names the project (compose -p, which wins over
+        # name: in Compose v2; v1 does not know name:).
+        compose = {k: v for k, v in config.items()
+                   if k not in ('version', 'name')}
     else:
         compose = {'services': {name: _from_v1(service)
                                 for name, service in config.items()}}
     validate(compose, field)
     compose['services'] = {name: _normalise(service) for name, service
                            in compose['services'].items()}
-    return compose
+    return compose, tuple(notes)
+
+
+def load_yaml12(text, field='config'):
+    """Compose file text read by YAML 1.2 rules (ruamel.yaml, the pure
+    safe loader), as Compose v2 (go-yaml v3) reads it: only true/false are
+    booleans, ``47:47`` and ``no`` are strings, anchors and ``<<`` merge
+    keys resolve, a repeated key is an error. A timestamp stays its text
+    (go-yaml keeps it a string too). Raises InvalidDeployment."""
+    from ruamel.yaml import constructor
+    from ruamel.yaml import error as yaml_error
+    from ruamel.yaml import YAML
+
+    class _Constructor(constructor.SafeConstructor):
+        pass
+
+    _Constructor.add_constructor('tag:yaml.org,2002:timestamp',
+                                 _Constructor.construct_yaml_str)
+    yaml = YAML(typ='safe', pure=True)
+    yaml.Constructor = _Constructor
+    try:
+        return yaml.load(text)
+    except (yaml_error.YAMLError, yaml_error.YAMLStreamError,
+            RecursionError, ValueError) as exc:
+        raise errors.InvalidDeployment([errors.Problem(
+            field, 'is a string that is not valid YAML or JSON (%s)'
+            % deployment_mod.short(exc), 'give the config as a mapping or '
+            'valid YAML')])
+
+
+def _from_heat_yaml11(config, field, notes):
+    """A config Heat parsed (YAML 1.1 rules) made what its text meant for
+    the compose schema; appends to ``notes`` what cannot be known."""
+    layout_v2 = _is_v2_layout(config)
+    services = config.get('services') if layout_v2 else config
+    if not isinstance(services, dict):
+        return config
+    fixed = {}
+    for name, service in services.items():
+        where = '%s%s.%s' % (field, '.services' if layout_v2 else '', name)
+        fixed[name] = _service_from_yaml11(service, where, notes) \
+            if isinstance(service, dict) else service
+    return dict(config, services=fixed) if layout_v2 else fixed
+
+
+def _service_from_yaml11(service, where, notes):
+    service = dict(service)
+    if service.get('restart') is False:
+        # no, off and false all mean the "no" policy.
+        service['restart'] = 'no'
+    for key in ('environment', 'labels'):
+        value = service.get(key)
+        if not isinstance(value, dict):
+            continue
+        for var, item in value.items():
+            if isinstance(item, bool):
+                notes.append(
+                    '%s.%s.%s is a boolean in a config that Heat read with '
+                    'YAML 1.1 rules (true, yes and on are alike): passed as '
+                    '"%s"; quote the value in the template to pass it as '
+                    'written' % (where, key, var, str(item).lower()))
+    ports = service.get('ports')
+    for index, port in enumerate(ports if isinstance(ports, list) else ()):
+        if isinstance(port, int) and not isinstance(port, bool) and \
+                port >= 60:
+            notes.append(
+                '%s.ports[%d] is the number %d, which YAML 1.1 also makes '
+                'of "%d:%02d": published as container port %d; quote the '
+                'mapping in the template ("%d:%02d") if that was meant'
+                % (where, index, port, port // 60, port % 60, port,
+                   port // 60, port % 60))
+    return service
 
 
 def _check_keys(value, field, problems):
@@ -301,7 +394,12 @@ def project_name(deployment, field='name'):
 
 def env_files(value, field='inputs.env_files'):
     """ProjectFiles from the env_files input: a list of {file_name,
-    content}, as a list, a JSON string or the dispatcher's Python repr."""
+    content}, as a list, a JSON string or the dispatcher's Python repr.
+
+    As heat-agents' hook writes them: any name relative to the project
+    directory (``./common.env``, ``.env.production``, ``apps/web.env``;
+    stored under its normalised path) and the content byte for byte (no
+    newline added). Raises InvalidDeployment naming each bad item."""
     if value is None or value == '':
         return ()
     decoded = deployment_mod.decode_structured(value)
@@ -321,8 +419,8 @@ def env_files(value, field='inputs.env_files'):
         reason = file_name_problem(name)
         if reason:
             problems.add(where + '.file_name', reason,
-                         'use a relative name such as app.env or '
-                         'conf/app.env')
+                         'use a name relative to the project directory, '
+                         'such as app.env, ./common.env or conf/app.env')
             continue
         name = posixpath.normpath(name)
         if name in seen:
@@ -338,23 +436,24 @@ def env_files(value, field='inputs.env_files'):
                          % deployment_mod.json_type(content),
                          'give the file content as a string')
             continue
-        if content and not content.endswith('\n'):
-            content += '\n'
         files.append(ProjectFile(name, content))
     problems.raise_if_any()
     return tuple(files)
 
 
 def file_name_problem(name):
+    """Why an env_files name cannot be written, or '': it must stay inside
+    the project directory, name a file (not the directory itself) and not
+    be one of the hook's own files."""
     reason = relative_path_problem(name)
     if reason:
         return reason
-    parts = name.split('/')
-    for part in parts:
-        if part in ('', '.') or not FILE_SEGMENT_RE.match(part):
-            return ('is %r: each part must be letters, digits, "_", "." or '
-                    '"-", not starting with "." or "-"' % name)
-    if posixpath.normpath(name) in RESERVED_FILES or parts[0] == SECRETS_DIR:
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return 'is %r, which holds a control character' % name
+    normal = posixpath.normpath(name)
+    if normal == '.' or name.endswith('/'):
+        return 'is %r, which names a directory, not a file' % name
+    if normal in RESERVED_FILES or normal.split('/')[0] == SECRETS_DIR:
         return 'is %r, a name the hook keeps for itself' % name
     return ''
 
@@ -411,7 +510,8 @@ def dotenv_line(name, value, field):
 def plan(deployment, compose, inputs, extra_files=(), field='inputs',
          read_env_files=True):
     """The Project for a deployment: name, compose mapping, env files and
-    the interpolation variables (secrets via the 0600 .env file)."""
+    the interpolation variables (public and secret alike reach Compose in
+    its process environment, which Compose reads before ``.env``)."""
     problems = errors.Problems()
     name = problems.collect(project_name, deployment)
     files = problems.collect(env_files, deployment.input_value(
@@ -420,8 +520,6 @@ def plan(deployment, compose, inputs, extra_files=(), field='inputs',
                    if n != ENV_FILES_INPUT) if inputs else ()
     secrets = tuple((n, v) for n, v in inputs.secrets()
                     if n != ENV_FILES_INPUT) if inputs else ()
-    for var, value in secrets:
-        problems.collect(dotenv_line, var, value, '%s.%s' % (field, var))
     problems.raise_if_any()
     return Project(name=name, compose=compose,
                    files=tuple(files) + tuple(extra_files), variables=public,
@@ -440,9 +538,12 @@ def with_labels(compose, owner, inputs_digest=''):
             labels_mod.STACK_ID: owner.stack_id,
             labels_mod.RESOURCE_NAME: owner.resource_name}
     services = {}
+    awaited = completion_awaited(compose)
     for name, service in compose['services'].items():
         service = dict(service)
         service['labels'] = dict(_label_dict(service.get('labels')), **ours)
+        if name in awaited:
+            service['labels'].setdefault(ONESHOT_LABEL, 'true')
         if service_wait(service)[0]:
             service['labels'][labels_mod.FINGERPRINT] = _digest(
                 [service, inputs_digest])
@@ -458,9 +559,9 @@ def inputs_digest(project):
 
 def project_digest(project, files):
     """A digest of everything compose is given for a project: the
-    rendered files and the interpolation variables."""
+    rendered files and the interpolation variables (secret ones too)."""
     return _digest([[[f.path, f.content] for f in files],
-                    list(project.variables)])
+                    list(project.variables), list(project.secrets)])
 
 
 def _digest(data):
@@ -469,18 +570,16 @@ def _digest(data):
 
 
 def render(project, owner):
-    """Every file of the project as ProjectFiles (compose file, .env,
-    marker, env files)."""
+    """Every file of the project as ProjectFiles (compose file, marker,
+    env files)."""
     compose = with_labels(project.compose, owner, inputs_digest(project))
     text = json.dumps(compose, indent=2, sort_keys=True) + '\n'
-    dotenv = ''.join(dotenv_line(n, v, n) for n, v in project.secrets)
     marker = json.dumps({'project': project.name,
                          'managed_by': owner.managed_by,
                          'owner': owner.key,
                          'files': sorted(f.path for f in project.files)},
                         sort_keys=True) + '\n'
-    return (ProjectFile(COMPOSE_FILE, text), ProjectFile(INPUTS_ENV_FILE,
-                                                         dotenv),
+    return (ProjectFile(COMPOSE_FILE, text),
             ProjectFile(MARKER_FILE, marker)) + tuple(project.files)
 
 
@@ -495,6 +594,44 @@ def _label_dict(value):
 def _exit_codes(labels):
     text = labels.get(EXIT_CODES_LABEL, '0')
     return tuple(int(part) for part in text.split(',') if part.strip())
+
+
+def completion_awaited(compose):
+    """The services another service waits on with ``depends_on: {name:
+    {condition: service_completed_successfully}}``: one-shots, as
+    ``docker compose up --wait`` judges them (they must exit 0)."""
+    awaited = set()
+    for service in (compose.get('services') or {}).values():
+        depends = service.get('depends_on') if isinstance(
+            service, dict) else None
+        if not isinstance(depends, dict):
+            continue            # the list form means service_started
+        for name, condition in depends.items():
+            if isinstance(condition, dict) and condition.get(
+                    'condition') == 'service_completed_successfully':
+                awaited.add(name)
+    return awaited
+
+
+def expected_services(compose, environ):
+    """The services Compose runs on ``up``: not those whose ``profiles``
+    are all inactive (``COMPOSE_PROFILES`` in ``environ``, a mapping of
+    the variables Compose sees), nor those scaled to 0."""
+    active = {p.strip() for p in str(
+        environ.get('COMPOSE_PROFILES') or '').split(',') if p.strip()}
+    expected = []
+    for name, service in (compose.get('services') or {}).items():
+        service = service if isinstance(service, dict) else {}
+        profiles = service.get('profiles')
+        if profiles and '*' not in active and not active.intersection(
+                str(p) for p in profiles):
+            continue
+        replicas = (service.get('deploy') or {}).get('replicas') if \
+            isinstance(service.get('deploy'), dict) else None
+        if service.get('scale', replicas) in (0, '0'):
+            continue
+        expected.append(name)
+    return tuple(expected)
 
 
 def service_wait(service):
@@ -537,6 +674,9 @@ def render_specs(specs, field='config'):
         if spec.remove:
             problems.add(where + '.remove', 'cannot be honoured by compose',
                          'drop it, or use the docker engine')
+        if spec.pull:
+            problems.add(where + '.pull', 'cannot be honoured by compose',
+                         'drop it, or use the docker engine')
         services[spec.name] = _render_spec(spec, specs, names, where,
                                            problems)
     problems.raise_if_any()
@@ -561,7 +701,8 @@ def _render_spec(spec, specs, names, where, problems):
               'stop_signal': spec.stop_signal, 'cpuset': spec.cpuset_cpus,
               'cpu_shares': spec.cpu_shares, 'mem_limit': spec.mem_limit,
               'memswap_limit': spec.memswap_limit,
-              'mem_swappiness': spec.mem_swappiness}
+              'mem_swappiness': spec.mem_swappiness,
+              'pids_limit': spec.pids_limit}
     svc.update({k: v for k, v in simple.items() if v is not None})
     lists = {'volumes': spec.volumes, 'ports': spec.ports,
              'security_opt': spec.security_opt, 'cap_add': spec.cap_add,

@@ -25,9 +25,13 @@ def _ports(value):
 
 
 def _dependency_names(value):
+    """Names of containers of this config; systemd units (``*.service``,
+    what TripleO's depends_on names for paunch's podman path) are left
+    out, as paunch's Docker path ignores them."""
     if isinstance(value, dict):      # compose's long form
         value = list(value)
-    return values.text_list(value)
+    return tuple(name for name in values.items(value)
+                 if not name.endswith('.service'))
 
 
 def _depends_on(value):

@@ -1,9 +1,13 @@
 """The docker-cmd config: ``{container_name: {key: value}}``, the format of
 heat-agents' docker-cmd hook and paunch, read into ContainerSpecs.
 
-Every key the two accept is read (see doc/docker-cmd.md); an unknown key is
-an error, never silently ignored.
+Every key the two accept is read (see doc/docker-cmd.md), and so is every
+key tripleo-heat-templates emits in docker_config: the ones paunch leaves
+to systemd or never reads are in IGNORED_KEYS. Any other key is an error,
+never silently ignored.
 """
+
+import posixpath
 
 from heat_container_hooks import deployment as deployment_mod
 from heat_container_hooks import errors
@@ -14,6 +18,23 @@ ULIMIT_NAMES = ('core', 'cpu', 'data', 'fsize', 'locks', 'memlock',
                 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio',
                 'rttime', 'sigpending', 'stack', 'as')
 RESTART_POLICIES = ('no', 'always', 'unless-stopped', 'on-failure')
+
+# Keys tripleo-heat-templates emits (Queens 8.x to Wallaby 14.x) that paunch
+# does not turn into anything on the Docker engine: accepted, and ignored
+# as paunch ignores them. key -> why (doc/docker-cmd.md has the same list).
+IGNORED_KEYS = {
+    'config_volume': 'names the puppet config volume for TripleO\'s own '
+                     'tooling; paunch never reads it',
+    'depends_on': 'names systemd units (tripleo_*.service) for paunch\'s '
+                  'podman/systemd path; its Docker path ignores it',
+    'state': 'read by TripleO\'s later tooling, never by paunch',
+    'systemd_exec_flags': 'flags of the systemd unit paunch writes for '
+                          'podman; no meaning on the Docker engine',
+    'check_interval': 'period of the systemd healthcheck timer paunch '
+                      'writes for podman; Docker runs healthchecks itself',
+    'test': 'a healthcheck test misplaced outside healthcheck in THT\'s '
+            'panko-api (8.x-10.x); paunch never reads it',
+}
 
 
 def _simple(field_name, reader):
@@ -37,6 +58,8 @@ def environment(value):
                 raise values.Invalid('%s %s' % (name, exc))
     elif isinstance(value, list):
         for index, item in enumerate(value):
+            if item in (None, ''):
+                continue        # skipped, as paunch does
             if not isinstance(item, str):
                 raise values.Invalid('item %d is %r, not NAME=value'
                                      % (index, item))
@@ -85,9 +108,8 @@ def healthcheck(value):
 
 
 def _ulimits(value):
-    items = values.text_list(value)
-    limits = []
-    for item in items:
+    limits = {}
+    for item in values.items(value):
         name, sep, rest = item.partition('=')
         if not sep or name not in ULIMIT_NAMES:
             raise values.Invalid('has %r, not NAME=SOFT[:HARD] with a known '
@@ -98,8 +120,9 @@ def _ulimits(value):
             hard_n = int(hard) if hard else soft_n
         except ValueError:
             raise values.Invalid('has %r, not NAME=SOFT[:HARD]' % item)
-        limits.append((name, soft_n, hard_n))
-    return {'ulimits': tuple(limits)}
+        limits.pop(name, None)
+        limits[name] = (name, soft_n, hard_n)   # the last one wins
+    return {'ulimits': tuple(limits.values())}
 
 
 def _extra_hosts(value):
@@ -107,7 +130,7 @@ def _extra_hosts(value):
         pairs = [(str(k), values.text(v)) for k, v in value.items()]
     else:
         pairs = []
-        for item in values.text_list(value):
+        for item in values.items(value):
             host, sep, address = item.partition(':')
             if not sep or not host or not address:
                 raise values.Invalid('has %r, not HOST:ADDRESS' % item)
@@ -149,11 +172,30 @@ def _stop_grace(value):
 
 
 def _volumes(value):
-    items = values.text_list(value)
+    """Empty items skipped (paunch), repeated ones kept once (the docker
+    CLI); two different items for one target are an error, where Docker
+    would refuse the container with "Duplicate mount point"."""
+    items = values.items(value)
+    targets = {}
     for item in items:
-        if not item or item.startswith(':'):
+        if item.startswith(':'):
             raise values.Invalid('has %r, not SOURCE:TARGET[:MODE]' % item)
+        parts = item.split(':')
+        target = posixpath.normpath(parts[1] if len(parts) > 1 else parts[0])
+        if target in targets:
+            raise values.Invalid(
+                'has %r and %r for the same target %s (Docker refuses a '
+                'duplicate mount point): keep one of them'
+                % (targets[target], item, target))
+        targets[target] = item
     return {'volumes': items}
+
+
+def _cpuset_cpus(value):
+    cpus = values.text(value).strip()
+    # THT's default "all": no restriction, as paunch leaves --cpuset-cpus
+    # out for it.
+    return {'cpuset_cpus': None if cpus == 'all' else cpus}
 
 
 def _net(value):
@@ -163,11 +205,11 @@ def _net(value):
 READERS = {
     'action': None,            # read first, below
     'image': _simple('image', values.image_reference),
-    'command': _simple('command', values.command),
+    'command': _simple('command', values.words),
     'start_order': _simple('start_order', values.integer),
     'detach': _simple('detach', values.boolean),
     'exit_codes': _exit_codes,
-    'env_file': _simple('env_files', values.text_list),
+    'env_file': _simple('env_files', values.items),
     'environment': _env,
     'net': _net,
     'pid': _simple('pid_mode', values.text),
@@ -177,15 +219,17 @@ READERS = {
     'user': _simple('user', values.text),
     'privileged': _simple('privileged', values.boolean),
     'volumes': _volumes,
-    'volumes_from': _simple('volumes_from', values.text_list),
+    'volumes_from': _simple('volumes_from', values.items),
     'healthcheck': _healthcheck,
     'ulimit': _ulimits,
-    'security_opt': _simple('security_opt', values.text_list),
-    'cap_add': _simple('cap_add', values.text_list),
-    'cap_drop': _simple('cap_drop', values.text_list),
+    'security_opt': _simple('security_opt', values.items),
+    'cap_add': _simple('cap_add', values.items),
+    'cap_drop': _simple('cap_drop', values.items),
     'log_tag': _simple('log_tag', values.text),
     'cpu_shares': _simple('cpu_shares', lambda v: values.integer(v, 0)),
-    'cpuset_cpus': _simple('cpuset_cpus', values.text),
+    'cpuset_cpus': _cpuset_cpus,
+    'pids_limit': _simple('pids_limit', lambda v: values.integer(v, -1)),
+    'pull': _simple('pull', values.pull_policy),
     'mem_limit': _memory('mem_limit'),
     'memswap_limit': _memory('memswap_limit'),
     'mem_swappiness': _simple('mem_swappiness',
@@ -194,11 +238,12 @@ READERS = {
     'stop_grace_period': _stop_grace,
     'hostname': _simple('hostname', values.text),
     'extra_hosts': _extra_hosts,
-    'group_add': _simple('group_add', values.text_list),
+    'group_add': _simple('group_add', values.items),
     'remove': _simple('remove', values.boolean),
     'interactive': _simple('interactive', values.boolean),
     'tty': _simple('tty', values.boolean),
 }
+READERS.update((key, None) for key in IGNORED_KEYS)
 
 # Keys accepted by neither heat-agents nor paunch for an exec step.
 EXEC_KEYS = ('action', 'command', 'user', 'environment', 'privileged',
@@ -256,8 +301,9 @@ def _read_container(name, settings, field, problems, readers, fmt):
             problems.add('%s.%s' % (field, key), 'is not a %s key' % fmt,
                          'remove it or see doc/%s.md for the keys' % fmt)
             continue
-        if key == 'action' or (value is None and key != 'environment'):
-            continue
+        if readers[key] is None or (value is None
+                                    and key != 'environment'):
+            continue            # action (read above) or an ignored key
         if action == spec_mod.EXEC and key not in EXEC_KEYS:
             problems.add('%s.%s' % (field, key), 'does not apply to an exec '
                          'step', 'remove it, or use action: run')

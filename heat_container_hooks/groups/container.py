@@ -155,7 +155,8 @@ def adapter(tool):
 
 class ContainerGroup(groups.Group):
     name = 'container'
-    option_readers = {'tool': _tool_name}
+    option_readers = dict(docker_cmd_group.IMAGE_OPTION_READERS,
+                          tool=_tool_name)
 
     def desired(self, deployment, inputs, conf):
         tool = choose_tool(deployment, conf)

@@ -6,12 +6,13 @@ import os
 from heat_container_hooks import environment
 from heat_container_hooks.formats import docker_cmd as docker_cmd_format
 from heat_container_hooks import groups
+from heat_container_hooks import values
 
 
 def resolve_specs(specs, conf, extra=()):
     """Specs with their final environment (env files read, pass-through
     taken from the hook's own environment, secrets marked)."""
-    texts = environment.read_env_files(specs)
+    texts = environment.read_env_files(specs, host_env=os.environ)
     return tuple(environment.resolve(
         spec, os.environ, texts, extra, conf.secret_inputs,
         conf.secret_input_patterns) for spec in specs)
@@ -22,8 +23,14 @@ def spec_secrets(specs):
             if name in spec.secret_env]
 
 
+# Deployment options of the groups that run on the Docker engine.
+IMAGE_OPTION_READERS = {'pull': values.pull_policy,
+                        'registry_auth_file': values.text}
+
+
 class DockerCmdGroup(groups.Group):
     name = 'docker-cmd'
+    option_readers = IMAGE_OPTION_READERS
 
     def desired(self, deployment, inputs, conf):
         if deployment.action in ('DELETE', 'SUSPEND'):

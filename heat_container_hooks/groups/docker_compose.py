@@ -33,16 +33,19 @@ class DockerComposeGroup(groups.Group):
                     (n, v) for n, v in inputs.public()
                     if n != compose_format.ENV_FILES_INPUT))
         problems = errors.Problems()
-        compose = problems.collect(compose_format.load, deployment.config)
+        compose, notes = problems.collect(
+            compose_format.load_with_notes, deployment.config) or (None, ())
         project = problems.collect(compose_format.plan, deployment, compose,
                                    inputs)
         problems.raise_if_any()
         is_secret = functools.partial(
             environment.is_secret_name, secret_inputs=conf.secret_inputs,
             patterns=conf.secret_input_patterns)
-        return dataclasses.replace(project, secret_values=tuple(
-            project.secret_values) + tuple(compose_format.env_file_secrets(
-                project.files, is_secret)) + tuple(
+        return dataclasses.replace(
+            project, notes=notes, secret_values=tuple(
+                project.secret_values) + tuple(
+                    compose_format.env_file_secrets(project.files,
+                                                    is_secret)) + tuple(
                     compose_format.service_env_secrets(compose, is_secret)))
 
     def secrets(self, desired):
@@ -52,8 +55,10 @@ class DockerComposeGroup(groups.Group):
         from heat_container_hooks.engines import compose as compose_engine
         engine = compose_engine.ComposeEngine(job.settings, job.conf.compose)
         try:
-            return engine.converge(job.desired, job.owner,
-                                   job.deployment.action)
+            outcome = engine.converge(job.desired, job.owner,
+                                      job.deployment.action)
+            outcome.notes[:0] = list(job.desired.notes)
+            return outcome
         finally:
             engine.close()
 

@@ -65,6 +65,17 @@ class FilesTest(testtools.TestCase):
             (compose_format.ProjectFile('new.env', ''),))
         self.assertEqual(['new.env'], os.listdir(self.project))
 
+    def test_secret_dotenv_of_an_earlier_release_removed(self):
+        # Earlier releases wrote the secret inputs to an unlisted .env.
+        self.write(compose_format.ProjectFile('.env', "db_password='x'\n"))
+        engine.remove_stale_files(self.project, [], ())
+        self.assertEqual([], os.listdir(self.project))
+        # A .env the deployment gives is its own.
+        given = compose_format.ProjectFile('.env', 'TAG=1')
+        self.write(given)
+        engine.remove_stale_files(self.project, ['.env'], (given,))
+        self.assertEqual(['.env'], os.listdir(self.project))
+
 
 class FakeAPI:
     def __init__(self):
@@ -106,7 +117,7 @@ class ConvergeTest(testtools.TestCase):
                                     'com.docker.compose.project=p-12345678'}),
                       api.calls)
 
-    def test_environment_keeps_secrets_to_the_env_file(self):
+    def test_environment_carries_inputs_over_the_hosts(self):
         self.useFixture(fixtures.EnvironmentVariable('db_password', 'host'))
         compose = engine.ComposeEngine(
             settings('/nonexistent'), options(), api=FakeAPI())
@@ -115,7 +126,7 @@ class ConvergeTest(testtools.TestCase):
             secrets=(('db_password', 'x'),))
         env = compose._environment(project)
         self.assertEqual('1', env['A'])
-        self.assertNotIn('db_password', env)
+        self.assertEqual('x', env['db_password'])
 
 
 class ImageAPI(FakeAPI):
@@ -150,7 +161,8 @@ class AsAppliedTest(testtools.TestCase):
 
     def as_applied(self, observed, finished=(), digest='d1', **record):
         applied = dict({'digest': 'd1', 'containers': {'web': 'w',
-                                                       'init': 'i'}},
+                                                       'init': 'i'},
+                        'images': {'w': 'img:1', 'i': 'img:1', 'w2': 'img:1'}},
                        **record)
         return self.engine._as_applied(self.project, applied, digest,
                                        observed, set(finished))
@@ -178,3 +190,20 @@ class AsAppliedTest(testtools.TestCase):
         self.project.compose['services']['web'] = {'build': '.'}
         self.assertFalse(self.as_applied(
             [self.container('web', 'w'), self.container('init', 'i')]))
+
+
+class AsAppliedReferenceTest(AsAppliedTest):
+    """An interpolated image reference is compared as Compose resolved
+    it."""
+
+    def setUp(self):
+        super().setUp()
+        self.project = compose_format.Project(name='p', compose={
+            'services': {'web': {'image': 'img:${TAG:-1}'},
+                         'init': {'image': 'img:${TAG:-1}'}}})
+
+    def test_without_a_recorded_reference_compose_runs(self):
+        self.assertFalse(self.as_applied(
+            [self.container('web', 'w'),
+             self.container('init', 'i', state='exited')],
+            finished={'init'}, images={}))

@@ -58,7 +58,8 @@ class LoadTest(testtools.TestCase):
                 '    labels: {x: true}\n')
         service = compose.load(text)['services']['a']
         self.assertIs(True, service['privileged'])
-        self.assertEqual({'ON_': 'true', 'OFF_': 'false', 'EMPTY': None},
+        # YAML 1.2, as Compose v2 reads it: yes is a string.
+        self.assertEqual({'ON_': 'yes', 'OFF_': 'false', 'EMPTY': None},
                          service['environment'])
         self.assertEqual({'x': 'true'}, service['labels'])
 
@@ -74,9 +75,13 @@ class LoadTest(testtools.TestCase):
     def test_boolean_keys_rejected_with_path(self):
         exc = self.assertRaises(
             errors.InvalidDeployment, compose.load,
-            'a:\n  image: i\n  environment:\n    off: 1\n')
+            'a:\n  image: i\n  environment:\n    true: 1\n')
         self.assertEqual(['config.a.environment'], problem_fields(exc))
         self.assertIn('quote', str(exc))
+        # off, on, yes and no are strings in YAML 1.2.
+        self.assertEqual({'off': 1}, compose.load(
+            'a:\n  image: i\n  environment:\n    off: 1\n'
+        )['services']['a']['environment'])
 
     def test_every_problem_at_once(self):
         exc = self.assertRaises(errors.InvalidDeployment, compose.load, {
@@ -145,7 +150,7 @@ class EnvFilesTest(testtools.TestCase):
     files = [{'file_name': 'a.env', 'content': 'A=1'},
              {'file_name': 'conf/b.env', 'content': 'B=2\n'},
              {'file_name': 'empty.env', 'content': None}]
-    expected = (compose.ProjectFile('a.env', 'A=1\n'),
+    expected = (compose.ProjectFile('a.env', 'A=1'),
                 compose.ProjectFile('conf/b.env', 'B=2\n'),
                 compose.ProjectFile('empty.env', ''))
 
@@ -158,9 +163,10 @@ class EnvFilesTest(testtools.TestCase):
         self.assertEqual((), compose.env_files(''))
 
     def test_bad_names_rejected(self):
-        bad = ['../../x.env', '/etc/x.env', 'a/../../b', '.env',
+        bad = ['../../x.env', '/etc/x.env', 'a/../../b', '.', 'conf/',
                'docker-compose.yml', '.heat-container-hooks.json',
-               '.secrets/x', '-rf', 'a b', '', 'a//b', '~/x']
+               './.secrets/x', 'a\nb', '', '~/x', '.heat-container-hooks'
+               '.applied.json']
         value = [{'file_name': n, 'content': ''} for n in bad]
         value.append({'file_name': 'ok.env', 'content': 3})
         value.append({'file_name': 'ok.env', 'content': ''})
@@ -201,19 +207,19 @@ class PlanAndRenderTest(testtools.TestCase):
         self.assertEqual(('p$w #x',), project.secret_values)
         self.assertEqual(('a.env',), tuple(f.path for f in project.files))
 
-    def test_secret_with_quote_rejected(self):
-        deployment = make_deployment(inputs=[('db_password', "it's")])
+    def test_secret_with_quote_or_line_break_accepted(self):
+        # Secrets reach Compose in its environment, not a dotenv file.
+        deployment = make_deployment(inputs=[('db_password', "it's\nx")])
         env = environment.from_inputs(deployment, (), ['*password*'])
-        exc = self.assertRaises(errors.InvalidDeployment, compose.plan,
-                                deployment, {'services': {}}, env)
-        self.assertEqual(['inputs.db_password'], problem_fields(exc))
+        project = compose.plan(deployment, {'services': {}}, env)
+        self.assertEqual((('db_password', "it's\nx"),), project.secrets)
 
     def test_render_files(self):
         deployment, project = self.project(inputs=[
             ('db_password', 'sekret'), ('PUBLIC', 'visible')])
         owner = deployment.owner('docker-compose')
         files = {f.path: f for f in compose.render(project, owner)}
-        self.assertEqual({'docker-compose.yml', '.env',
+        self.assertEqual({'docker-compose.yml',
                           '.heat-container-hooks.json'}, set(files))
         self.assertTrue(all(f.mode == 0o600 for f in files.values()))
         written = yaml.safe_load(files['docker-compose.yml'].content)
@@ -222,7 +228,8 @@ class PlanAndRenderTest(testtools.TestCase):
         self.assertEqual('docker-compose', labels['managed_by'])
         self.assertEqual('s/1/r', labels['heat_container_hooks.owner'])
         self.assertNotIn('config_id', labels)
-        self.assertEqual("db_password='sekret'\n", files['.env'].content)
+        self.assertNotIn('sekret', json.dumps(
+            [f.content for f in files.values()]))
         for name in ('docker-compose.yml', '.heat-container-hooks.json'):
             self.assertNotIn('sekret', files[name].content)
             self.assertNotIn('visible', files[name].content)
@@ -319,3 +326,92 @@ class RenderSpecsTest(testtools.TestCase):
         self.assertIsNone(compose.plan_specs(odd, []).name)
         self.assertRaises(errors.InvalidDeployment, compose.plan_specs, odd,
                           [spec])
+
+
+class ComposeReadingTest(testtools.TestCase):
+    """The hook reads a compose file as Compose does."""
+
+    def test_text_is_yaml_1_2(self):
+        text = ('services:\n  web:\n    image: i\n    restart: no\n'
+                '    ports: [47:47]\n    environment: {ENABLED: yes}\n'
+                '    labels: {built: 2024-01-01}\n')
+        compose_, notes = compose.load_with_notes(text)
+        web = compose_['services']['web']
+        self.assertEqual('no', web['restart'])
+        self.assertEqual(['47:47'], web['ports'])
+        self.assertEqual({'ENABLED': 'yes'}, web['environment'])
+        self.assertEqual({'built': '2024-01-01'}, web['labels'])
+        self.assertEqual((), notes)
+
+    def test_text_anchors_merge_keys_and_duplicates(self):
+        text = ('x-base: &base {image: i, restart: "no"}\n'
+                'services:\n  a: {<<: *base, command: ["true"]}\n')
+        self.assertEqual({'image': 'i', 'restart': 'no',
+                          'command': ['true']},
+                         compose.load(text)['services']['a'])
+        exc = self.assertRaises(errors.InvalidDeployment, compose.load,
+                                'services:\n  a: {image: i}\n  a: {}\n')
+        self.assertEqual(['config'], problem_fields(exc))
+
+    def test_mapping_from_heat_is_normalised_with_notes(self):
+        # What Heat's YAML 1.1 made of restart: no, ports: [47:47],
+        # ENABLED: yes.
+        compose_, notes = compose.load_with_notes({'services': {'web': {
+            'image': 'i', 'restart': False, 'ports': [2867, '80:80', 8],
+            'environment': {'ENABLED': True}}}})
+        web = compose_['services']['web']
+        self.assertEqual('no', web['restart'])
+        self.assertEqual([2867, '80:80', 8], web['ports'])
+        self.assertEqual({'ENABLED': 'true'}, web['environment'])
+        self.assertEqual(2, len(notes))
+        self.assertIn('config.services.web.environment.ENABLED', notes[0])
+        self.assertIn('config.services.web.ports[0] is the number 2867',
+                      notes[1])
+        self.assertIn('"47:47"', notes[1])
+        v1, notes = compose.load_with_notes({'web': {'image': 'i',
+                                                     'restart': False}})
+        self.assertEqual('no', v1['services']['web']['restart'])
+        self.assertEqual((), notes)
+
+    def test_env_file_names_as_upstream_writes_them(self):
+        files = compose.env_files([
+            {'file_name': './common.env', 'content': 'A=1'},
+            {'file_name': '.env.production', 'content': 'B=2'},
+            {'file_name': './apps/web.env', 'content': ''},
+            {'file_name': '.env', 'content': 'TAG=1'},
+            {'file_name': 'password.txt', 'content': 'db-78n9n'}])
+        self.assertEqual(
+            [('common.env', 'A=1'), ('.env.production', 'B=2'),
+             ('apps/web.env', ''), ('.env', 'TAG=1'),
+             ('password.txt', 'db-78n9n')],
+            [(f.path, f.content) for f in files])
+
+    def test_completion_awaited_services_are_one_shots(self):
+        compose_ = compose.load({'services': {
+            'migrate': {'image': 'i', 'restart': 'no'},
+            'seed': {'image': 'i'},
+            'app': {'image': 'i', 'depends_on': {
+                'migrate': {'condition': 'service_completed_successfully'},
+                'seed': {'condition': 'service_started'}}},
+            'other': {'image': 'i', 'depends_on': ['seed']}}})
+        self.assertEqual({'migrate'}, compose.completion_awaited(compose_))
+        labelled = compose.with_labels(
+            compose_, make_deployment().owner('docker-compose'))
+        self.assertEqual((True, (0,)), compose.service_wait(
+            labelled['services']['migrate']))
+        self.assertFalse(compose.service_wait(
+            labelled['services']['seed'])[0])
+
+    def test_expected_services_follow_profiles_and_scale(self):
+        compose_ = compose.load({'services': {
+            'web': {'image': 'i'},
+            'debug': {'image': 'i', 'profiles': ['debug']},
+            'off': {'image': 'i', 'scale': 0},
+            'none': {'image': 'i', 'deploy': {'replicas': 0}}}})
+        self.assertEqual(('web',), compose.expected_services(compose_, {}))
+        self.assertEqual(('web', 'debug'), compose.expected_services(
+            compose_, {'COMPOSE_PROFILES': 'x,debug'}))
+
+    def test_name_key_dropped_the_deployment_names_the_project(self):
+        self.assertEqual({'services': {'a': {'image': 'i'}}}, compose.load(
+            'name: other\nservices:\n  a: {image: i}\n'))

@@ -65,6 +65,23 @@ class NeutralFormatTest(testtools.TestCase):
         self.assertEqual(('127.0.0.1:8080:80/tcp', '9000'),
                          specs['api'].ports)
 
+    def test_tripleo_input_reads_as_in_docker_cmd(self):
+        """THT's docker_config, unchanged: systemd units in depends_on are
+        left out (paunch's Docker path ignores them), the other TripleO
+        keys and quirks read as in the docker-cmd group."""
+        specs = {s.name: s for s in container_format.read({
+            'libvirt': {'image': 'i', 'cpuset_cpus': 'all',
+                        'pids_limit': 100, 'config_volume': 'nova',
+                        'volumes': ['/a:/a', '', None, '/a:/a']},
+            'compute': {'image': 'i', 'command': "x -c 'a b'",
+                        'depends_on': ['tripleo_nova_libvirt.service',
+                                       'libvirt', '']}})}
+        self.assertEqual(1, specs['compute'].start_order)
+        self.assertEqual(('x', '-c', "'a", "b'"), specs['compute'].command)
+        self.assertIsNone(specs['libvirt'].cpuset_cpus)
+        self.assertEqual(100, specs['libvirt'].pids_limit)
+        self.assertEqual(('/a:/a',), specs['libvirt'].volumes)
+
     def test_errors_name_the_container_format(self):
         exc = self.assertRaises(errors.InvalidDeployment,
                                 container_format.read,

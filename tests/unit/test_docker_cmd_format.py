@@ -13,7 +13,14 @@ class KeyMappingTest(testtools.TestCase):
     """Each docker-cmd key and what it becomes (table-driven)."""
 
     table = [
-        ({'command': "sh -c 'echo a b'"}, 'command', ('sh', '-c', 'echo a b')),
+        # A string is split on whitespace, quotes and all, as heat-agents
+        # and paunch do (str.split()); TripleO's bootstrap_host_exec relies
+        # on it. The list form passes an argument holding spaces.
+        ({'command': "sh -c 'echo a b'"}, 'command',
+         ('sh', '-c', "'echo", "a", "b'")),
+        ({'command': ' a\tb\n c  '}, 'command', ('a', 'b', 'c')),
+        ({'command': ['sh', '-c', 'echo a b']}, 'command',
+         ('sh', '-c', 'echo a b')),
         ({'command': ['ls', 1]}, 'command', ('ls', '1')),
         ({'environment': ['A=1', 'B=', 'C']}, 'environment',
          (('A', '1'), ('B', ''), ('C', None))),
@@ -58,6 +65,31 @@ class KeyMappingTest(testtools.TestCase):
          ('label=disable',)),
         ({'cap_add': ['NET_ADMIN']}, 'cap_add', ('NET_ADMIN',)),
         ({'group_add': ['wheel']}, 'group_add', ('wheel',)),
+        # Empty items (and the null a Heat if: leaves) are skipped as paunch
+        # does; repeated ones kept once, as the docker CLI does.
+        ({'volumes': ['/a:/a', '', None, '/a:/a', '/b:/b:ro']}, 'volumes',
+         ('/a:/a', '/b:/b:ro')),
+        ({'volumes': ['vol']}, 'volumes', ('vol',)),
+        ({'volumes': ''}, 'volumes', ()),
+        ({'environment': ['A=1', '', None, 'A=2']}, 'environment',
+         (('A', '1'), ('A', '2'))),
+        ({'env_file': ['/a.env', '', '/a.env']}, 'env_files', ('/a.env',)),
+        ({'security_opt': ['label=disable', None, 'label=disable']},
+         'security_opt', ('label=disable',)),
+        ({'cap_add': ['IPC_LOCK', '', 'IPC_LOCK']}, 'cap_add',
+         ('IPC_LOCK',)),
+        ({'cap_drop': ['ALL', None]}, 'cap_drop', ('ALL',)),
+        ({'group_add': ['', 'wheel', 'wheel']}, 'group_add', ('wheel',)),
+        ({'volumes_from': ['db', '', 'db']}, 'volumes_from', ('db',)),
+        ({'ulimit': ['nofile=1:2', '', None, 'nofile=3:4']}, 'ulimits',
+         (('nofile', 3, 4),)),
+        ({'extra_hosts': ['h:1.2.3.4', '']}, 'extra_hosts',
+         (('h', '1.2.3.4'),)),
+        # THT's default: no restriction (paunch leaves --cpuset-cpus out).
+        ({'cpuset_cpus': 'all'}, 'cpuset_cpus', None),
+        ({'cpuset_cpus': '0-1'}, 'cpuset_cpus', '0-1'),
+        ({'pids_limit': 4096}, 'pids_limit', 4096),
+        ({'pull': 'always'}, 'pull', 'always'),
     ]
 
     def test_table(self):
@@ -65,6 +97,56 @@ class KeyMappingTest(testtools.TestCase):
             spec = read_one(dict(image='img', **settings))
             self.assertEqual(expected, getattr(spec, attribute),
                              '%r -> %s' % (settings, attribute))
+
+    def test_same_target_twice_is_an_error(self):
+        for volumes in (['/a:/x', '/b:/x'], ['/a:/x', '/a:/x:ro'],
+                        ['/a:/x/', '/a:/x']):
+            error = self.assertRaises(
+                errors.InvalidDeployment, docker_cmd.read,
+                {'c': {'image': 'img', 'volumes': volumes}})
+            problem = error.problems[0]
+            self.assertEqual('config.c.volumes', problem.field)
+            self.assertIn('same target /x', problem.message)
+
+    def test_tripleo_keys_are_accepted(self):
+        """Every key THT 8.x-14.x emits in docker_config is read."""
+        spec = read_one({
+            'image': 'img', 'config_volume': 'mysql', 'state': 'present',
+            'depends_on': ['tripleo_nova_libvirt.service'],
+            'systemd_exec_flags': {'RuntimeDirectory': 'redis'},
+            'check_interval': 30, 'test': '/openstack/healthcheck',
+            'pids_limit': 65536, 'stop_grace_period': 60,
+            'security_opt': ['label=disable'], 'cap_add': ['IPC_LOCK'],
+            'env_file': '/etc/environment', 'cpuset_cpus': 'all',
+            'mem_limit': '512m', 'ulimit': ['nofile=1024']})
+        self.assertEqual(65536, spec.pids_limit)
+        self.assertIsNone(spec.healthcheck)
+        self.assertIsNone(spec.cpuset_cpus)
+        for key in docker_cmd.IGNORED_KEYS:
+            read_one({'action': 'exec', 'command': ['db', 'true'],
+                      key: 'x'})
+        self.assertRaises(errors.InvalidDeployment, read_one,
+                          {'image': 'img', 'no_such_key': 1})
+
+    def test_ignored_keys_leave_the_fingerprint(self):
+        plain = read_one({'image': 'img'})
+        tripleo = read_one({'image': 'img', 'config_volume': 'x',
+                            'state': 'present', 'cpuset_cpus': 'all'})
+        self.assertEqual(plain.fingerprint(), tripleo.fingerprint())
+        self.assertEqual(plain.fingerprint(),
+                         read_one({'image': 'img',
+                                   'pull': 'always'}).fingerprint())
+
+    def test_fingerprint_of_containers_made_before_new_keys(self):
+        """pids_limit and pull came later: a container deployed before
+        them keeps its fingerprint, so an upgrade replaces nothing (the
+        digest is what the previous release computed)."""
+        spec = spec_mod.ContainerSpec(name='c', image='img:1',
+                                      command=('sh',), volumes=('/a:/a',))
+        self.assertEqual('022f7ac8a2c23b053fe9ca16b817696e',
+                         spec.fingerprint())
+        self.assertNotEqual(spec.fingerprint(), spec_mod.replace(
+            spec, pids_limit=100).fingerprint())
 
     def test_exec_targets_first_command_item(self):
         spec = read_one({'action': 'exec',
