@@ -18,6 +18,10 @@ source_suffix = {'.rst': 'restructuredtext', '.md': 'markdown'}
 root_doc = 'index'
 exclude_patterns = ['build', 'requirements.txt']
 
+# The pages are written for GitHub, where a heading may skip a level (an
+# H3 under the H1); Sphinx builds them as they are.
+suppress_warnings = ['myst.header']
+
 # Links to a heading of another page (agent.md#the-agent-container).
 myst_heading_anchors = 4
 
