@@ -51,6 +51,14 @@ RAW_WIDE_WORKERS = 64
 # stop waits for the whole grace period (for the DELETE workload).
 PROMPT_COMMAND = ['sh', '-c', 'trap "exit 0" TERM; sleep 1000000 & wait']
 SLOW_COMMAND = ['sleep', '1000000']
+# The THT-like step (issue 18): services that are ready 1 s after they
+# start, with a healthcheck as TripleO writes them (a test, no interval, so
+# dockerd's first own check comes 30 s after the start).
+HEALTH_SERVICES = 10
+HEALTH_COMMAND = ['sh', '-c', 'trap "exit 0" TERM; sleep 1; '
+                  'touch /bench-ready; sleep 1000000 & wait']
+HEALTHCHECK = {'test': 'test -f /bench-ready'}
+HEALTH_GOAL = 1.5   # ours / paunch
 
 GOALS = {
     'startup_s': 0.35,
@@ -208,30 +216,37 @@ def load_image(url):
 
 # -- workloads ---------------------------------------------------------------
 
-def container_config(i, command, grace, shared, marker='1'):
+def container_config(i, command, grace, shared, marker='1',
+                     healthcheck=None):
     """One container of the deployment, docker-cmd form (heat-agents,
     paunch and our hook all read it)."""
-    return {'image': IMAGE, 'command': list(command), 'net': 'host',
-            'environment': ['BENCH_INDEX=%d' % i, 'BENCH_MARKER=%s' % marker],
-            'volumes': ['%s:/srv/bench:ro' % shared],
-            'stop_grace_period': grace}
+    config = {'image': IMAGE, 'command': list(command), 'net': 'host',
+              'environment': ['BENCH_INDEX=%d' % i,
+                              'BENCH_MARKER=%s' % marker],
+              'volumes': ['%s:/srv/bench:ro' % shared],
+              'stop_grace_period': grace}
+    if healthcheck:
+        config['healthcheck'] = dict(healthcheck)
+    return config
 
 
 class Deployment:
     """N containers with unique names; ``changed()`` alters container 0."""
 
-    def __init__(self, n, command, grace, shared):
+    def __init__(self, n, command, grace, shared, healthcheck=None):
         self.prefix = 'hchb%s' % uuid.uuid4().hex[:8]
         self.n = n
         self.command = command
         self.grace = grace
         self.shared = shared
+        self.healthcheck = healthcheck
         self.names = ['%s-c%02d' % (self.prefix, i) for i in range(n)]
 
     def config(self, changed=False):
         return {name: container_config(
             i, self.command, self.grace, self.shared,
-            marker='2' if changed and i == 0 else '1')
+            marker='2' if changed and i == 0 else '1',
+            healthcheck=self.healthcheck)
             for i, name in enumerate(self.names)}
 
 
@@ -757,6 +772,43 @@ def bench_size(tool, n, engine, results, grace, ctx):
                          % (tool.key, left))
 
 
+def bench_health(tool, engine, results, grace, ctx):
+    """One repetition of the THT-like step: cold apply of HEALTH_SERVICES
+    containers with interval-less healthchecks that pass 1 s after the
+    start (timed), checked (all running; our reply says each is healthy or
+    its check passed), then deleted (not timed)."""
+    dep = Deployment(HEALTH_SERVICES, HEALTH_COMMAND, grace, ctx.shared,
+                     healthcheck=HEALTHCHECK)
+    label = tool.label(dep)
+    proc = tool.cold(dep)
+    running = engine.count(label, all_states=False)
+    if running != dep.n:
+        raise BenchError('%s: %d of %d containers running after the '
+                         'health step' % (tool.key, running, dep.n))
+    if tool.key == 'ours':
+        # deploy_stdout: "created NAME (ID): running, HEALTH" per line.
+        lines = json.loads(proc.out)['deploy_stdout'].splitlines()
+        health = {name: next((line.rsplit(', ', 1)[-1] for line in lines
+                              if ' %s ' % name in line), None)
+                  for name in dep.names}
+        if set(health.values()) - {'healthy', 'passed'}:
+            raise BenchError('ours replied before health: %s' % health)
+        results.notes.setdefault('health_replies', []).extend(
+            health.values())
+    results.add(tool.key, 'health_step', dep.n, proc)
+    tool.delete(dep)
+
+
+def run_health(args, ctx, engine, tools, results):
+    """The THT-like step for ours and paunch, args.reps times."""
+    peers = [t for t in tools if t.key in ('ours', 'paunch')]
+    for rep in range(args.reps):
+        for tool in peers:
+            log('rep %d/%d, THT-like health step: %s'
+                % (rep + 1, args.reps, tool.title))
+            bench_health(tool, engine, results, args.grace, ctx)
+
+
 def run(args):
     sizes = [10] if args.quick else [int(s) for s in args.sizes.split(',')]
     reps = 1 if args.quick and not args.reps_given else args.reps
@@ -775,7 +827,12 @@ def run(args):
         ctx = Context(url, tmp, cache)
         engine = Engine(url)
         tools = [RawSDK(ctx), Ours(ctx), OursSettle(ctx)]
-        if not args.no_peers:
+        if args.probe_period is not None:
+            Ours.extra_conf = ['health_probe_period = %g'
+                               % args.probe_period]
+        if args.health_only:
+            tools = [Ours(ctx), Paunch(ctx)]
+        elif not args.no_peers:
             log('preparing peers (paunch venv, heat-agents sdist)')
             tools += [Paunch(ctx), Upstream(ctx)]
         if not args.no_compose and compose_status() == 'present' and \
@@ -790,6 +847,15 @@ def run(args):
         for tool in tools:
             if tool.startup is not None:
                 tool.startup()
+        if args.health_only:
+            run_health(args, ctx, engine, tools, results)
+            report = health_report(results, args)
+            print('\n'.join(report['lines']))
+            if args.json:
+                with open(args.json, 'w') as handle:
+                    json.dump(report['data'], handle, indent=1,
+                              sort_keys=True)
+            return 1 if args.strict and report['failed'] else 0
         for rep in range(reps):
             for n in sizes:
                 for tool in tools:
@@ -804,6 +870,8 @@ def run(args):
                 # What any Python program pays here before its first line.
                 results.add('python', 'startup', 0, run_proc(
                     [sys.executable, '-c', 'pass'], env=Context.env()))
+        if not args.no_peers and not args.only_compose:
+            run_health(args, ctx, engine, tools, results)
         results.compose = compose_status()
         report = build_report(results, sizes, reps, args, tools)
         print(report['text'])
@@ -836,6 +904,34 @@ def fmt(value, unit='s'):
     if value is None:
         return 'n/a'
     return '%.2f%s' % (value, unit)
+
+
+def health_report(results, args):
+    """Lines, figures and goal of the THT-like health step."""
+    n = HEALTH_SERVICES
+    ours = results.median('ours', 'health_step', n)
+    paunch = results.median('paunch', 'health_step', n)
+    value = ours / paunch if ours and paunch else None
+    ok = value is not None and value <= HEALTH_GOAL
+    status = 'n/a' if value is None else ('PASS' if ok else 'FAIL')
+    replies = results.notes.get('health_replies', [])
+    lines = [
+        'THT-like step: %d services, healthcheck without interval, ready '
+        '1 s after start (median of %d):' % (n, args.reps),
+        '  ours %s (samples %s), paunch %s (samples %s)' % (
+            fmt(ours), ', '.join(fmt(v) for v in results.samples.get(
+                ('ours', 'health_step', n), [])),
+            fmt(paunch), ', '.join(fmt(v) for v in results.samples.get(
+                ('paunch', 'health_step', n), []))),
+        '  our replies: %d passed (our own run of the check), %d healthy '
+        '(the engine\'s); paunch does not wait' % (
+            replies.count('passed'), replies.count('healthy')),
+        '%-4s  %-58s %s' % (status, 'THT-like health step <= %gx paunch '
+                            '(ours/paunch)' % HEALTH_GOAL, fmt(value, ''))]
+    return {'lines': lines, 'failed': ['health_step'] if status == 'FAIL'
+            else [],
+            'data': {'health_step': {'ours': ours, 'paunch': paunch,
+                                     'ratio': value, 'status': status}}}
 
 
 def build_report(results, sizes, reps, args, tools):
@@ -971,6 +1067,11 @@ def build_report(results, sizes, reps, args, tools):
     value = rss.get('ours')
     goal('rss', value, value is not None and value < 80,
          'peak RSS at N=%d < 80 MB, MB' % big)
+    if results.samples.get(('ours', 'health_step', HEALTH_SERVICES)):
+        health = health_report(results, args)
+        lines.extend([''] + health['lines'])
+        failed.extend(health['failed'])
+        data.update(health['data'])
     return {'text': '\n'.join(lines), 'failed': failed, 'data': data}
 
 
@@ -994,6 +1095,12 @@ def main(argv=None):
                         help='leave the docker-compose rows out')
     parser.add_argument('--only-compose', action='store_true',
                         help='only the docker-compose rows')
+    parser.add_argument('--health-only', action='store_true',
+                        help='only the THT-like health step (ours and '
+                             'paunch)')
+    parser.add_argument('--probe-period', type=float, default=None,
+                        help='health_probe_period of our hook (default: '
+                             'the hook\'s default; 0: no probing)')
     parser.add_argument('--json', help='also write the figures here')
     parser.add_argument('--strict', action='store_true',
                         help='exit 1 when a goal fails')

@@ -23,7 +23,8 @@ engine_opts = [
     cfg.IntOpt('engine_workers', default=8, min=1,
                help='Engine API calls carried out in parallel (over one '
                     'connection pool) when containers do not depend on '
-                    'each other.'),
+                    'each other. Waiting for a container to be ready '
+                    '(running, healthy) does not take one of them.'),
 ]
 
 hook_opts = [
@@ -48,6 +49,18 @@ hook_opts = [
     cfg.FloatOpt('healthy_timeout', default=300, min=0,
                  help='Seconds a container with a healthcheck may take to '
                       'become healthy.'),
+    cfg.FloatOpt('health_probe_period', default=1.0, min=0,
+                 help='Seconds between runs of a container\'s own '
+                      'healthcheck test, which the hooks run through the '
+                      'engine\'s exec while the engine still reports the '
+                      'container\'s health as "starting": the container '
+                      'is ready for the run once one of them passes, '
+                      'instead of at the engine\'s first check, one '
+                      'healthcheck interval (30 s by default) after the '
+                      'start. The container\'s healthcheck itself is not '
+                      'changed. Checks whose interval is not longer than '
+                      'this period are left to the engine; 0 turns the '
+                      'probing off.'),
     cfg.FloatOpt('oneshot_timeout', default=600, min=0,
                  help='Seconds a one-shot container (detach: false) may run '
                       'before the deployment fails.'),
@@ -77,6 +90,14 @@ hook_opts = [
                 default=['*password*', '*secret*', '*token*'],
                 help='Shell-style patterns (case-insensitive) of input names '
                      'that are treated as secret too.'),
+    cfg.IntOpt('max_reply_bytes', default=900000, min=4096, max=950000,
+               help='Largest reply (bytes of JSON) a hook prints: '
+                    'heat-config-notify fails on a signal over 950,000 '
+                    'bytes. A larger reply has its longest outputs '
+                    '(deploy_stdout, deploy_stderr, per-container ones) '
+                    'cut from the front, each cut marked with "[N '
+                    'characters trimmed]"; a failure\'s first line is '
+                    'kept.'),
     cfg.StrOpt('log_level', default='INFO',
                choices=['DEBUG', 'INFO', 'WARNING', 'ERROR'],
                help='Level of the hooks\' own log on stderr.'),
@@ -115,7 +136,7 @@ image_opts = [
 OVERRIDABLE = ('managed_by', 'lock_timeout', 'start_timeout',
                'healthy_timeout', 'oneshot_timeout', 'exec_timeout',
                'stop_grace_period', 'settle_time', 'pull',
-               'registry_auth_file')
+               'registry_auth_file', 'health_probe_period')
 
 CONF = cfg.CONF
 _registered = False
@@ -206,6 +227,7 @@ class Settings:
     engine_workers: int = 8
     pull: str = 'missing'
     registry_auth_file: str = None
+    health_probe_period: float = 1.0
 
 
 def settings_for(conf, group, overrides):

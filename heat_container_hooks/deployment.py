@@ -211,6 +211,23 @@ def _parse_inputs(raw, problems):
     return tuple(inputs)
 
 
+def check_deploy_inputs(deployment):
+    """Raise InvalidDeployment naming every deploy_* input whose value is
+    not text (Heat sends strings; the hooks read them as text: the owner,
+    the action). Not part of ``from_dict``: cleanup reads the whole list
+    and must not take a current deployment for gone because of one."""
+    problems = errors.Problems()
+    for item in deployment.inputs:
+        value = item.value
+        if item.name in DEPLOY_INPUTS and value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, (str, int, float))):
+            problems.add('inputs.%s' % item.name, 'is %s, not a string'
+                         % _a(_json_type(value)), 'Heat sends it as a '
+                         'string; pass the item as the agent gives it')
+    problems.raise_if_any()
+
+
 def _parse_outputs(raw, problems):
     if raw is None:
         return ()
@@ -264,6 +281,10 @@ def load_config_text(value, field='config'):
         raise errors.InvalidDeployment([errors.Problem(
             field, 'is a string that is not valid YAML or JSON (%s)'
             % _short(exc), 'give the config as a mapping or valid YAML')])
+
+
+def _a(noun):
+    return ('an %s' if noun[:1] in 'aeiou' else 'a %s') % noun
 
 
 def _json_type(value):

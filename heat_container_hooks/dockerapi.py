@@ -11,6 +11,7 @@ import time
 from oslo_log import log as logging
 
 from heat_container_hooks import errors
+from heat_container_hooks import interrupt
 from heat_container_hooks import observed as observed_mod
 
 LOG = logging.getLogger(__name__)
@@ -221,8 +222,19 @@ def observe(api, label_filters=None):
             id=item['Id'], name=names[0].lstrip('/'),
             state=item.get('State', ''), labels=item.get('Labels') or {},
             image_id=item.get('ImageID', ''), image=item.get('Image', ''),
-            exit_code=_exit_code_from_status(item.get('Status', ''))))
+            exit_code=_exit_code_from_status(item.get('Status', '')),
+            health=_health_from_status(item.get('Status', ''))))
     return found
+
+
+def _health_from_status(status):
+    # "Up 3 seconds (health: starting)", "Up 1 minute (healthy)"
+    for mark, health in (('(health: starting)', 'starting'),
+                         ('(unhealthy)', 'unhealthy'),
+                         ('(healthy)', 'healthy')):
+        if status.endswith(mark):
+            return health
+    return ''
 
 
 def _exit_code_from_status(status):
@@ -319,16 +331,36 @@ class ContainerFailed(errors.HookError):
         self.exit_code = exit_code
 
 
-def wait_ready(api, ident, name, healthy, start_timeout, healthy_timeout):
-    """Wait until the container runs (and is healthy when it has a
-    healthcheck). Returns (state, health). Raises ContainerFailed if it
-    exits, turns unhealthy, or the timeout passes."""
+def wait_ready(api, ident, name, start_timeout, healthy_timeout,
+               probe_period=0):
+    """Wait until the container runs, and is healthy when it has a
+    healthcheck in force (its own or its image's, per the engine's inspect
+    data; a ``NONE`` test means none). Returns (state, health). Raises
+    ContainerFailed if it exits, turns unhealthy, or the timeout
+    (``start_timeout``, or ``healthy_timeout`` with a healthcheck; seconds)
+    passes.
+
+    While the engine's health is still "starting", the container's own
+    check is also run through exec every ``probe_period`` seconds
+    (healthprobe.HealthProbe; 0: never): once a run passes, the container
+    is ready and its health is returned as ``passed``."""
+    with interrupt.step('waiting for container %s to be ready' % name):
+        return _wait_ready(api, ident, name, start_timeout, healthy_timeout,
+                           probe_period)
+
+
+def _wait_ready(api, ident, name, start_timeout, healthy_timeout,
+                probe_period):
+    from heat_container_hooks import healthprobe
     started = time.monotonic()
-    deadline = started + (healthy_timeout if healthy else start_timeout)
     delay = 0.05
+    probe = None
     while True:
+        interrupt.check()
         info = api.inspect_container(ident)
         status, health, exit_code = state_of(info)
+        healthy = healthprobe.healthcheck_of(info) is not None
+        deadline = started + (healthy_timeout if healthy else start_timeout)
         if status in ('exited', 'dead'):
             raise ContainerFailed(
                 'container %s exited with code %s while starting%s'
@@ -340,9 +372,18 @@ def wait_ready(api, ident, name, healthy, start_timeout, healthy_timeout):
                 raise ContainerFailed(
                     'container %s is unhealthy: %s' % (name,
                                                        _health_log(info)))
+            if probe is None:
+                probe = healthprobe.HealthProbe(api, ident, info,
+                                                probe_period)
+            if probe.poll():
+                LOG.info('container %s: its healthcheck passed (run by '
+                         'the hook; the engine still says %s)', name,
+                         health or 'nothing')
+                return status, healthprobe.PASSED
         if time.monotonic() >= deadline:
             what = 'healthy' if healthy else 'running'
-            detail = _health_log(info) if healthy else ''
+            detail = ((probe.last_output if probe else '')
+                      or _health_log(info)) if healthy else ''
             raise ContainerFailed(
                 'container %s did not become %s within %gs (state %s%s)%s '
                 '(fix: check the container, or raise %s_timeout)'
@@ -350,7 +391,10 @@ def wait_ready(api, ident, name, healthy, start_timeout, healthy_timeout):
                    ', health ' + health if health else '',
                    ': ' + detail if detail else '',
                    'healthy' if healthy else 'start'))
-        time.sleep(delay)
+        if probe is not None:
+            probe.wait(delay)
+        else:
+            time.sleep(delay)
         delay = min(delay * 1.5, 0.5)
 
 
@@ -358,7 +402,9 @@ def wait_exit(api, ident, name, timeout):
     """Wait for a one-shot container to exit; returns its exit code."""
     import requests.exceptions
     try:
-        result = api.wait(ident, timeout=timeout)
+        with interrupt.step('waiting for one-shot container %s to exit'
+                            % name):
+            result = api.wait(ident, timeout=timeout)
     except requests.exceptions.ConnectionError as exc:
         if 'timed out' in str(exc).lower():
             raise ContainerFailed(

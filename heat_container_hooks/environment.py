@@ -68,7 +68,7 @@ class InputEnvironment:
 
 def is_secret_name(name, secret_inputs=(), patterns=()):
     lowered = name.lower()
-    return (name in secret_inputs or name in deployment_mod.CREDENTIAL_INPUTS
+    return (is_named_secret(name, secret_inputs)
             or any(fnmatch.fnmatchcase(lowered, p.lower())
                    for p in patterns))
 
@@ -104,9 +104,19 @@ def render(kind, value):
     return json.dumps(value, separators=(',', ':'))
 
 
-def from_inputs(deployment, secret_inputs=(), patterns=(), exclude=()):
-    """The variables a deployment's inputs give every tool."""
-    expose = deployment.options.get('expose_inputs') or ()
+def is_named_secret(name, secret_inputs=()):
+    """Whether ``name`` is a secret by name (secret_inputs, the deploy_*
+    credentials), not only by a pattern: such values are masked whatever
+    their length."""
+    return name in secret_inputs or name in deployment_mod.CREDENTIAL_INPUTS
+
+
+def from_inputs(deployment, secret_inputs=(), patterns=(), exclude=(),
+                expose=()):
+    """The variables a deployment's inputs give every tool. ``expose``:
+    the deploy_* inputs to pass on too (options.expose_inputs, already
+    validated as a list of names)."""
+    expose = frozenset(expose)
     variables, secrets, notes = [], set(), []
     for item in deployment.inputs:
         if item.name in exclude:
@@ -127,15 +137,21 @@ def from_inputs(deployment, secret_inputs=(), patterns=(), exclude=()):
 
 
 def secret_input_values(deployment, secret_inputs=(), patterns=()):
-    """Every secret value a deployment carries, exposed or not: the redactor
-    hides all of them."""
-    found = []
+    """Every secret value a deployment carries, exposed or not, as
+    (explicit, matched): values of inputs named as secret (secret_inputs,
+    deploy_* credentials), which are masked whatever their length, and
+    values of inputs that only match secret_input_patterns, which are
+    masked from 4 characters on (shorter ones would mask ordinary
+    words)."""
+    explicit, matched = [], []
     for item in deployment.inputs:
         if item.value is None:
             continue
-        if is_secret_name(item.name, secret_inputs, patterns):
-            found.append(render(item.type, item.value))
-    return found
+        if is_named_secret(item.name, secret_inputs):
+            explicit.append(render(item.type, item.value))
+        elif is_secret_name(item.name, secret_inputs, patterns):
+            matched.append(render(item.type, item.value))
+    return explicit, matched
 
 
 def parse_env_file(text, host_env=None):

@@ -9,6 +9,7 @@ it), and the reply is written to the saved original at the end.
 """
 
 import json
+import logging as std_logging
 import os
 import sys
 
@@ -19,6 +20,7 @@ from heat_container_hooks import deployment as deployment_mod
 from heat_container_hooks import environment
 from heat_container_hooks import errors
 from heat_container_hooks import groups
+from heat_container_hooks import interrupt
 from heat_container_hooks import lock
 from heat_container_hooks import redaction
 from heat_container_hooks import reply as reply_mod
@@ -31,16 +33,33 @@ _OPTION_READERS = {
     'lock_timeout': values.duration,
     'start_timeout': values.duration,
     'healthy_timeout': values.duration,
+    'health_probe_period': values.duration,
     'oneshot_timeout': values.duration,
     'exec_timeout': values.duration,
     'stop_grace_period': values.whole_seconds,
     'settle_time': values.duration,
-    'expose_inputs': lambda v: values.text_list(v),
+    'expose_inputs': lambda v: _input_names(v),
 }
 
 
-def read_options(options, group):
-    """Validated per-deployment overrides from ``options``."""
+def _input_names(value):
+    """A list of input names; a string is refused rather than guessed at
+    (one name? comma-separated?)."""
+    if isinstance(value, str):
+        raise values.Invalid('is a string, not a list of input names (fix: '
+                             'a list, e.g. [deploy_stack_id])')
+    return values.text_list(value)
+
+
+def read_options(options, group, lenient=False):
+    """Every per-deployment option in ``options``, validated: {key: value}.
+
+    Raises InvalidDeployment naming each bad key. With ``lenient`` (DELETE:
+    removing what a deployment made must not depend on its current config
+    being valid) a bad option other than managed_by, which says whose
+    containers these are, is left out and returned as a note instead:
+    (values, notes).
+    """
     readers = dict(_OPTION_READERS, **group.option_readers)
     problems = errors.Problems()
     overrides = {}
@@ -55,12 +74,21 @@ def read_options(options, group):
             overrides[key] = reader(value)
         except values.Invalid as exc:
             problems.add('options.%s' % key, str(exc))
-    problems.raise_if_any()
-    return {k: v for k, v in overrides.items() if k in conf_mod.OVERRIDABLE}
+    if not lenient:
+        problems.raise_if_any()
+        return overrides
+    fatal = [p for p in problems.items if p.field == 'options.managed_by']
+    if fatal:
+        raise errors.InvalidDeployment(fatal)
+    return overrides, ['%s: %s; ignored on DELETE' % (p.field, p.message)
+                       for p in problems.items]
 
 
 def run(group_name, text, conf):
-    """Carry one deployment out; returns (reply, exit status)."""
+    """Carry one deployment out; returns (reply, exit status). Never
+    raises: a failure, an interruption (``interrupt.Interrupted``, status
+    128 + the signal) or an internal error is a failure reply; the reply is
+    masked, then trimmed to ``max_reply_bytes``."""
     redactor = redaction.Redactor()
     with redaction.redacted_logs(redactor):
         failure = None
@@ -68,6 +96,8 @@ def run(group_name, text, conf):
             reply = _run(group_name, text, conf, redactor)
         except errors.HookError as exc:
             failure = exc
+        except interrupt.Interrupted as exc:
+            failure = interrupted_failure(exc)
         except Exception as exc:  # never a traceback in the reply
             LOG.debug('internal error', exc_info=True)
             failure = errors.HookError(
@@ -81,7 +111,19 @@ def run(group_name, text, conf):
         elif reply['deploy_status_code']:
             LOG.error('%s', reply['deploy_stderr'].split('\n', 1)[0])
         reply = redactor.data(reply)
+    reply, cut = reply_mod.trim(reply, conf.max_reply_bytes)
+    if cut:
+        LOG.warning('reply trimmed by %d characters to fit in %d bytes',
+                    cut, conf.max_reply_bytes)
     return reply, reply_mod.exit_status(reply['deploy_status_code'])
+
+
+def interrupted_failure(exc):
+    """The failure an interruption by a signal makes (status 128+N)."""
+    return errors.HookError(
+        '%s (fix: run the deployment again; what this run started is '
+        'finished or replaced by the next run, see doc/reliability.md)'
+        % exc, status=exc.status)
 
 
 # A failure reply is read by a person in Heat's events and must stay far
@@ -117,30 +159,51 @@ def _bounded(failure, mask):
 
 
 def _run(group_name, text, conf, redactor):
-    deployment = deployment_mod.parse(text)
-    redactor.add(environment.secret_input_values(
-        deployment, conf.secret_inputs, conf.secret_input_patterns))
+    with interrupt.step('reading the deployment'):
+        deployment = deployment_mod.parse(text)
+        explicit, matched = environment.secret_input_values(
+            deployment, conf.secret_inputs, conf.secret_input_patterns)
+        redactor.add(explicit, explicit=True)
+        redactor.add(matched)
     group = groups.get(group_name)
     if group is None:
         raise errors.HookError('no hook for group %r (fix: use one of %s)'
                                % (group_name, ', '.join(groups.available())))
-    inputs = environment.from_inputs(deployment, conf.secret_inputs,
-                                     conf.secret_input_patterns)
-    # Every problem at once: the options' and the config's.
-    problems = errors.Problems()
-    overrides = problems.collect(read_options, deployment.options, group)
-    desired = problems.collect(group.desired, deployment, inputs, conf)
-    problems.raise_if_any()
-    settings = conf_mod.settings_for(conf, group_name, overrides)
-    redactor.add(group.secrets(desired))
+    with interrupt.step('validating the deployment'):
+        # Every problem at once: the options' and the config's. Options
+        # are read first: nothing uses a value before it is validated.
+        problems = errors.Problems()
+        problems.collect(deployment_mod.check_deploy_inputs, deployment)
+        option_notes = []
+        if deployment.action == 'DELETE':
+            overrides, option_notes = problems.collect(
+                read_options, deployment.options, group,
+                lenient=True) or ({}, [])
+        else:
+            overrides = problems.collect(read_options, deployment.options,
+                                         group) or {}
+        inputs = environment.from_inputs(
+            deployment, conf.secret_inputs, conf.secret_input_patterns,
+            expose=overrides.get('expose_inputs', ()))
+        desired = problems.collect(group.desired, deployment, inputs, conf)
+        problems.raise_if_any()
+        settings = conf_mod.settings_for(
+            conf, group_name, {k: v for k, v in overrides.items()
+                               if k in conf_mod.OVERRIDABLE})
+        redactor.add(group.secrets(desired))
     owner = deployment.owner(settings.managed_by)
     LOG.info('%s %s (config %s) for %s', deployment.action, deployment.name,
              deployment.id, owner.key)
     job = groups.Job(deployment=deployment, desired=desired,
                      settings=settings, owner=owner, inputs=inputs, conf=conf)
-    with lock.held(settings.lock_dir, owner, settings.lock_timeout):
-        outcome = group.converge(job)
-    outcome.notes[:0] = list(inputs.notes)
+    with interrupt.step('waiting for the lock of deployment %s'
+                        % owner.key):
+        with lock.held(settings.lock_dir, owner, settings.lock_timeout):
+            with interrupt.step('%s of deployment %s (group %s)'
+                                % (deployment.action, owner.key,
+                                   group_name)):
+                outcome = group.converge(job)
+    outcome.notes[:0] = list(inputs.notes) + option_notes
     return reply_mod.build(deployment, outcome)
 
 
@@ -149,24 +212,43 @@ class _StdoutGuard:
     stdout."""
 
     def __enter__(self):
-        sys.stdout.flush()
-        self.saved = os.dup(1)
+        try:
+            if sys.stdout is not None:      # None: started without fd 1
+                sys.stdout.flush()
+        except (OSError, ValueError):
+            pass            # stdout closed: the reply is logged instead
+        try:
+            self.saved = os.dup(1)
+        except OSError:
+            self.saved = None
         os.dup2(2, 1)
         self.previous = sys.stdout
         sys.stdout = sys.stderr
         return self
 
     def write(self, reply):
+        """Write the reply; a closed stdout (its reader gone: EPIPE, or no
+        descriptor at all) is logged, never a traceback: the run itself
+        is done either way."""
         data = (json.dumps(reply) + '\n').encode('utf-8')
         view = memoryview(data)
-        while view:
-            written = os.write(self.saved, view)
-            view = view[written:]
+        try:
+            if self.saved is None:
+                raise OSError(9, 'stdout is closed')
+            while view:
+                written = os.write(self.saved, view)
+                view = view[written:]
+        except OSError as exc:
+            LOG.error('cannot write the reply to stdout (%s): deployment '
+                      'status %s, first line: %s', exc.strerror or exc,
+                      reply.get('deploy_status_code'),
+                      str(reply.get('deploy_stderr') or '').split('\n')[0])
 
     def __exit__(self, *exc):
         sys.stdout = self.previous
-        os.dup2(self.saved, 1)
-        os.close(self.saved)
+        if self.saved is not None:
+            os.dup2(self.saved, 1)
+            os.close(self.saved)
 
 
 def _setup(argv):
@@ -181,13 +263,30 @@ def _setup(argv):
 
 
 def main(group_name, argv=None):
-    """Entry point of each group's executable."""
-    with _StdoutGuard() as guard:
-        conf, error = _setup(sys.argv[1:] if argv is None else argv)
-        if error is not None:
-            reply = reply_mod.failure(error)
-            code = reply_mod.exit_status(reply['deploy_status_code'])
-        else:
-            reply, code = run(group_name, sys.stdin.buffer.read(), conf)
+    """Entry point of each group's executable. SIGTERM, SIGINT and SIGHUP
+    end the run with a failure reply (exit status 143, 130, 129) naming
+    the step they interrupted (see interrupt.py)."""
+    with interrupt.handlers(), _StdoutGuard() as guard:
+        try:
+            with interrupt.step('reading the configuration'):
+                conf, error = _setup(sys.argv[1:] if argv is None else argv)
+            if error is not None:
+                reply = reply_mod.failure(error)
+            else:
+                with interrupt.step('reading the deployment from stdin'):
+                    # None: started without fd 0 (an empty deployment).
+                    text = sys.stdin.buffer.read() if sys.stdin else b''
+                reply = run(group_name, text, conf)[0]
+        except interrupt.Interrupted as exc:
+            failure = interrupted_failure(exc)
+            LOG.error('%s', failure)
+            reply = reply_mod.failure(failure)
+        code = reply_mod.exit_status(reply['deploy_status_code'])
+        interrupt.replying()
         guard.write(reply)
+    if interrupt.interrupted():
+        # Threads may still wait on the engine for work that no longer
+        # matters: the reply is out, the log flushed; exit now.
+        std_logging.shutdown()
+        os._exit(code)
     return code

@@ -15,6 +15,7 @@ class ObservedContainer:
     image_id: str = ''
     exit_code: int = None
     image: str = ''           # the reference it was created with, as listed
+    health: str = ''          # starting, healthy, unhealthy; '' without one
 
     @property
     def fingerprint(self):

@@ -4,37 +4,53 @@ deployment carries is replaced by a mask wherever it would be shown."""
 import logging
 import threading
 
-# Shorter values would mask ordinary words; secrets are longer than this.
+# Values found by a name pattern (*password*, ...) shorter than this are
+# not masked: they would mask ordinary words. Values of inputs named as
+# secret (secret_inputs, deploy_* credentials) are masked whatever their
+# length: the operator said so.
 MIN_REDACTED_LENGTH = 4
 
 
 class Redactor:
-    """Hides secret values in any text or JSON-like structure."""
+    """Hides secret values in any text or JSON-like structure.
+
+    ``add(values)`` takes values found by a pattern (masked from
+    MIN_REDACTED_LENGTH characters on); ``add(values, explicit=True)``
+    values named as secret (masked whatever their length, the empty
+    string excepted).
+    """
 
     MASK = '***'
 
     def __init__(self, secrets=()):
-        self._secrets = sorted({s for s in secrets
-                                if isinstance(s, str)
-                                and len(s) >= MIN_REDACTED_LENGTH},
-                               key=len, reverse=True)
+        self._secrets = []
+        self.add(secrets)
 
-    def add(self, secrets):
-        self.__init__(list(self._secrets) + list(secrets))
+    def add(self, secrets, explicit=False):
+        least = 1 if explicit else MIN_REDACTED_LENGTH
+        found = set(self._secrets)
+        found.update(s for s in secrets
+                     if isinstance(s, str) and len(s) >= least)
+        self._secrets = sorted(found, key=len, reverse=True)
 
-    def text(self, value):
+    def text(self, value, least=1):
         if not self._secrets or not isinstance(value, str):
             return value
         for secret in self._secrets:
-            if secret in value:
+            if len(secret) >= least and secret in value:
                 value = value.replace(secret, self.MASK)
         return value
 
     def data(self, value):
+        """``value`` with every string masked. Mapping keys (the reply's
+        own keys, output and container names) are masked only for
+        secrets of MIN_REDACTED_LENGTH characters or more, so a short
+        secret never breaks the reply's shape."""
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return {self.text(k): self.data(v) for k, v in value.items()}
+            return {self.text(k, MIN_REDACTED_LENGTH): self.data(v)
+                    for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [self.data(v) for v in value]
         return value

@@ -8,8 +8,8 @@ the agent collects from instead (software_deployments.update).
 
 Connection errors and 5xx answers are retried with exponential backoff;
 4xx is an error at once (PermanentSignalError). Replies larger than
-max_signal_bytes are trimmed from the front of deploy_stdout /
-deploy_stderr first.
+max_signal_bytes are trimmed (reply.trim, the hooks' own: the longest
+outputs from the front).
 """
 
 import json
@@ -18,10 +18,10 @@ import time
 from oslo_log import log as logging
 
 from heat_container_hooks.agent import opts as opts_mod
+from heat_container_hooks import reply as reply_mod
 
 LOG = logging.getLogger(__name__)
 
-TRIM_FIRST = ('deploy_stdout', 'deploy_stderr')
 TRIM_MARK = '[heat-container-agent: %d characters trimmed]\n'
 
 
@@ -33,41 +33,9 @@ class PermanentSignalError(SignalError):
     """Heat refused the signal (4xx): sending it again will not help."""
 
 
-def _size(data):
-    return len(json.dumps(data).encode('utf-8'))
-
-
 def trim(reply, limit):
-    """(reply that fits in ``limit`` bytes of JSON, characters cut). The
-    front of deploy_stdout / deploy_stderr goes first (the end holds the
-    errors), the longer one first, then the front of any other long string
-    output."""
-    reply = dict(reply)
-    excess = _size(reply) - limit
-    if excess <= 0:
-        return reply, 0
-    keys = sorted((k for k in TRIM_FIRST if isinstance(reply.get(k), str)),
-                  key=lambda k: -len(reply[k]))
-    keys += sorted((k for k, v in reply.items()
-                    if k not in TRIM_FIRST and isinstance(v, str)),
-                   key=lambda k: -len(reply[k]))
-    total = 0
-    for key in keys:
-        original, cut = reply[key], 0
-        while excess > 0 and cut < len(original):
-            rest = original[cut:]
-            # Characters to drop for ``excess`` bytes, from the average
-            # encoded size of this value (escapes, non-ASCII), plus room
-            # for the marker.
-            ratio = len(rest) / max(_size(rest) - 2, 1)
-            cut = min(len(original),
-                      cut + int((excess + 64) * ratio) + 1)
-            reply[key] = TRIM_MARK % cut + original[cut:]
-            excess = _size(reply) - limit
-        total += cut
-        if excess <= 0:
-            break
-    return reply, total
+    """reply_mod.trim with the agent's marker."""
+    return reply_mod.trim(reply, limit, TRIM_MARK)
 
 
 def inputs_of(item):

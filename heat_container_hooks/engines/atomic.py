@@ -31,6 +31,7 @@ from oslo_log import log as logging
 from heat_container_hooks import dockerapi
 from heat_container_hooks import errors
 from heat_container_hooks.formats import atomic as fmt
+from heat_container_hooks import interrupt
 from heat_container_hooks import labels as labels_mod
 from heat_container_hooks import outcome as outcome_mod
 from heat_container_hooks import spec as spec_mod
@@ -435,7 +436,7 @@ class AtomicEngine:
                 item.state = dockerapi.state_of(self._inspect(cid) or {})[0]
             return item
         if cid:
-            self._wait(item, info)
+            self._wait(item)
         return item
 
     def _keep(self, record, current, unit, result, env):
@@ -451,7 +452,7 @@ class AtomicEngine:
                                                    state=state)
             self.api.start(cid)
             item = outcome_mod.ContainerResult(name, 'started', id=cid)
-            self._wait(item, current)
+            self._wait(item)
             return item
         # Our container is gone: RUN again (the image stays installed).
         if self._inspect(name) is not None:
@@ -470,7 +471,7 @@ class AtomicEngine:
             raise failure
         item = outcome_mod.ContainerResult(name, 'ran', id=new)
         if info is not None:
-            self._wait(item, info)
+            self._wait(item)
         return item
 
     def _run(self, result, labels, unit, env):
@@ -483,15 +484,15 @@ class AtomicEngine:
         elif unit.command == 'run':
             self._default(result, 'RUN', fmt.DEFAULT_RUN, unit, env)
 
-    def _wait(self, item, info):
+    def _wait(self, item):
         """Wait for real success: running (healthy with a healthcheck),
         and still running after settle_time."""
-        healthy = bool((((info.get('Config') or {}).get('Healthcheck')
-                         or {}).get('Test') or ['NONE'])[0] != 'NONE')
         try:
             item.state, item.health = dockerapi.wait_ready(
-                self.api, item.id, item.name, healthy,
-                self.settings.start_timeout, self.settings.healthy_timeout)
+                self.api, item.id, item.name,
+                start_timeout=self.settings.start_timeout,
+                healthy_timeout=self.settings.healthy_timeout,
+                probe_period=self.settings.health_probe_period)
             dockerapi.settle(self.api, [item], self.settings.settle_time)
         except dockerapi.ContainerFailed as exc:
             item.error, item.exit_code = str(exc), exc.exit_code
@@ -659,11 +660,13 @@ class AtomicEngine:
     def _execute(self, result, label, argv, image, variables, unit, env):
         LOG.info('%s of %s on %s: %s', label, image, self.runner, argv)
         try:
-            proc = subprocess.run(
-                argv, env=self._environment(variables, unit, env),
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                timeout=self.settings.oneshot_timeout)
+            with interrupt.step('running the %s command of image %s for %s'
+                                % (label, image, unit.name)):
+                proc = subprocess.run(
+                    argv, env=self._environment(variables, unit, env),
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    timeout=self.settings.oneshot_timeout)
         except FileNotFoundError:
             raise errors.HookError(
                 'the %s command of image %s runs %s, which is not installed '

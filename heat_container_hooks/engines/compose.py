@@ -18,6 +18,7 @@ from heat_container_hooks.engines import compose_cli
 from heat_container_hooks import errors
 from heat_container_hooks import fileutil
 from heat_container_hooks.formats import compose as compose_format
+from heat_container_hooks import interrupt
 from heat_container_hooks import labels as labels_mod
 from heat_container_hooks import outcome as outcome_mod
 from heat_container_hooks import plan as plan_mod
@@ -187,11 +188,13 @@ class ComposeEngine:
         # What follows a compose command (waits, checks) needs the SDK.
         self.access.warm_up()
         try:
-            proc = subprocess.run(
-                argv, cwd=self.directory(project_name),
-                env=self._environment(project), stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                timeout=timeout)
+            with interrupt.step('running compose %s for project %s'
+                                % (args[0], project_name)):
+                proc = subprocess.run(
+                    argv, cwd=self.directory(project_name),
+                    env=self._environment(project),
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise errors.EngineError(
                 'compose %s did not finish within %gs (fix: check the '
@@ -350,18 +353,23 @@ class ComposeEngine:
     def _wait_all(self, pairs):
         """Wait for each (container, result) at once. A container that
         compose kept and that is up needs no wait: it was waited on when it
-        started."""
+        started (unless the run that started it ended first: its health is
+        still starting, or unhealthy)."""
         pairs = [(c, i) for c, i in pairs
                  if not (i.act == Act.KEEP.value and c.state == 'running'
+                         and c.health not in ('starting', 'unhealthy')
                          and not compose_format.service_wait(
                              {'labels': c.labels})[0])]
         if len(pairs) < 2:
             for container, item in pairs:
                 self._wait(container, item)
             return
-        workers = min(len(pairs), self.settings.engine_workers)
-        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        pool = concurrent.futures.ThreadPoolExecutor(
+            min(len(pairs), self.settings.engine_workers))
+        try:
             list(pool.map(lambda pair: self._wait(*pair), pairs))
+        finally:
+            interrupt.shutdown(pool)
 
     def _wait(self, container, item):
         oneshot, codes = compose_format.service_wait(
@@ -379,14 +387,11 @@ class ComposeEngine:
                                   'of %s' % (item.name, item.exit_code,
                                              ', '.join(map(str, codes))))
                 return
-            info = self.api.inspect_container(container.id)
-            test = ((info.get('Config') or {}).get('Healthcheck')
-                    or {}).get('Test') or ['NONE']
             item.state, item.health = dockerapi.wait_ready(
                 self.api, container.id, item.name,
-                healthy=test[0] != 'NONE',
                 start_timeout=self.settings.start_timeout,
-                healthy_timeout=self.settings.healthy_timeout)
+                healthy_timeout=self.settings.healthy_timeout,
+                probe_period=self.settings.health_probe_period)
         except dockerapi.ContainerFailed as exc:
             item.error = str(exc)
             item.exit_code = exc.exit_code
@@ -413,7 +418,18 @@ class ComposeEngine:
                     str(self.settings.stop_grace_period)]
             if self.options.remove_volumes_on_delete:
                 args.append('-v')
-            self._run(project_name, args, log, project)
+            try:
+                self._run(project_name, args, log, project)
+            except errors.EngineError as exc:
+                # The project as last applied may not be valid any more (a
+                # ${VAR?} whose input is gone, a value this Compose refuses):
+                # removing it must not depend on that. Take it down from
+                # what the engine holds, as when its files are gone.
+                LOG.warning('project %s: %s; removing it by its labels',
+                            project_name, exc)
+                log.append('compose down failed (%s); removing the project '
+                           'by its labels instead' % exc)
+                self._remove_by_label(project_name, log)
         else:
             self._remove_by_label(project_name, log)
         left = self._observe(project_name)

@@ -11,6 +11,7 @@ from oslo_log import log as logging
 
 from heat_container_hooks import dockerapi
 from heat_container_hooks import errors
+from heat_container_hooks import interrupt
 from heat_container_hooks import labels as labels_mod
 from heat_container_hooks import outcome as outcome_mod
 from heat_container_hooks import plan as plan_mod
@@ -19,7 +20,7 @@ from heat_container_hooks import registry
 LOG = logging.getLogger(__name__)
 Act = plan_mod.Act
 
-# Stops and removals in flight at once (they mostly wait).
+# Steps in flight at once (stops, removals and waits mostly wait).
 WIDE_WORKERS = 64
 
 
@@ -131,8 +132,8 @@ class DockerEngine:
         # local socket; the SDK client is made only when there is something
         # to change (see LocalReader).
         self.access = dockerapi.EngineAccess(settings, api)
-        self.pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=settings.engine_workers)
+        # Engine calls of run steps in flight at once (see _run_step).
+        self.slots = threading.BoundedSemaphore(settings.engine_workers)
 
     @property
     def api(self):
@@ -143,7 +144,6 @@ class DockerEngine:
         return self.access.reader
 
     def close(self):
-        self.pool.shutdown(wait=True)
         self.access.close()
 
     # -- observing ---------------------------------------------------------
@@ -172,7 +172,8 @@ class DockerEngine:
             return ids
         credentials = registry.load_credentials(
             self.settings.registry_auth_file)
-        dockerapi.pull_images(self.api, pulls, credentials, present=ids)
+        with interrupt.step('pulling images %s' % ', '.join(pulls)):
+            dockerapi.pull_images(self.api, pulls, credentials, present=ids)
         result.notes.extend('pulled image %s' % ref for ref in pulls)
         return dockerapi.image_ids(self.api, refs)
 
@@ -205,15 +206,14 @@ class DockerEngine:
 
     def execute(self, plan, owner, config_id, result):
         started = []
-        results = self._parallel(self._remove, plan.removals, wide=True)
+        results = self._parallel(self._remove, plan.removals)
         result.results.extend(results)
         if self._first_error(results, result):
             return
         for stage in plan.stages:
             results = self._parallel(
                 lambda step: self._run_step(step, owner, config_id),
-                stage.run_steps,
-                wide=all(s.act == Act.STOP for s in stage.run_steps))
+                stage.run_steps)
             result.results.extend(results)
             started.extend(r for r, s in zip(results, stage.run_steps)
                            if r.act in (Act.CREATE.value, Act.REPLACE.value,
@@ -228,19 +228,22 @@ class DockerEngine:
                     return
         self._settle(started, result)
 
-    def _parallel(self, func, steps, wide=False):
-        """Run func over steps in parallel. ``wide`` runs them all at once:
-        stops spend their time waiting, so N slow stops take the longest
-        grace period, not their sum."""
+    def _parallel(self, func, steps):
+        """Run func over steps, up to WIDE_WORKERS at once: stops and
+        waits spend their time waiting (N slow stops take the longest grace
+        period, not their sum; N services take the slowest to be ready);
+        the engine work of run steps is bounded by ``engine_workers``
+        (see _run_step)."""
         if not steps:
             return []
         if len(steps) == 1:
             return [self._guard(func, steps[0])]
-        if not wide:
-            return list(self.pool.map(lambda s: self._guard(func, s), steps))
         workers = min(len(steps), WIDE_WORKERS)
-        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        pool = concurrent.futures.ThreadPoolExecutor(workers)
+        try:
             return list(pool.map(lambda s: self._guard(func, s), steps))
+        finally:
+            interrupt.shutdown(pool)
 
     def _guard(self, func, step):
         try:
@@ -279,9 +282,11 @@ class DockerEngine:
 
     def _remove(self, step):
         ident = step.observed.id
-        if step.observed.running:
-            self.api.stop(ident, timeout=self._grace(observed=step.observed))
-        self._remove_container(ident)
+        with interrupt.step('removing container %s' % step.name):
+            if step.observed.running:
+                self.api.stop(ident,
+                              timeout=self._grace(observed=step.observed))
+            self._remove_container(ident)
         return outcome_mod.ContainerResult(step.name, Act.REMOVE.value,
                                            id=ident, state='removed',
                                            reason=step.reason)
@@ -290,9 +295,28 @@ class DockerEngine:
         dockerapi.remove(self.api, ident)
 
     def _run_step(self, step, owner, config_id):
+        """Carry one step out; its ContainerResult. Its engine calls
+        (stop, remove, create, start) hold one of ``engine_workers`` slots;
+        waiting until the container is ready (or a one-shot has exited)
+        does not, so a service that takes a while to become healthy does
+        not hold up the creation of the others."""
+        with self.slots:
+            done = self._act(step, owner, config_id)
+        if isinstance(done, outcome_mod.ContainerResult):
+            return done
+        return self._wait_started(step, done)
+
+    def _act(self, step, owner, config_id):
+        """The engine calls of a step: a ContainerResult when that is all
+        of it, else the id of the container it started."""
         act = step.act
         if act == Act.KEEP:
             current = step.observed
+            if current.health in ('starting', 'unhealthy') and \
+                    not step.spec.is_oneshot:
+                # Started by a run that ended before it was healthy (an
+                # interrupted or killed one): this run finishes the wait.
+                return current.id
             return outcome_mod.ContainerResult(
                 step.name, act.value, id=current.id, state=current.state,
                 exit_code=current.exit_code if step.spec.is_oneshot else None,
@@ -306,13 +330,17 @@ class DockerEngine:
         if act == Act.START:
             return self._start(step, step.observed.id)
         if act == Act.REPLACE:
-            self.api.stop(step.observed.id,
-                          timeout=self._grace(observed=step.observed))
-            self._remove_container(step.observed.id)
+            with interrupt.step('removing container %s to replace it'
+                                % step.name):
+                self.api.stop(step.observed.id,
+                              timeout=self._grace(observed=step.observed))
+                self._remove_container(step.observed.id)
         spec = step.spec
         container_labels = labels_mod.for_container(
             owner, config_id, spec.name, spec.fingerprint(), self._grace(spec))
-        return self._start(step, self._create(spec, owner, container_labels))
+        with interrupt.step('creating container %s' % step.name):
+            ident = self._create(spec, owner, container_labels)
+        return self._start(step, ident)
 
     def _create(self, spec, owner, container_labels, patience=30):
         """Create the container; its id. A name conflict with a container
@@ -355,16 +383,19 @@ class DockerEngine:
             time.sleep(0.2)
 
     def _start(self, step, ident):
+        with interrupt.step('starting container %s' % step.name):
+            self.api.start(ident)
+        return ident
+
+    def _wait_started(self, step, ident):
         spec = step.spec
-        self.api.start(ident)
         if spec is not None and spec.is_oneshot:
             return self._finish_oneshot(step, ident)
         status, health = dockerapi.wait_ready(
             self.api, ident, step.name,
-            healthy=bool(spec and spec.healthcheck
-                         and spec.healthcheck.test[0] != 'NONE'),
             start_timeout=self.settings.start_timeout,
-            healthy_timeout=self.settings.healthy_timeout)
+            healthy_timeout=self.settings.healthy_timeout,
+            probe_period=self.settings.health_probe_period)
         return outcome_mod.ContainerResult(step.name, step.act.value,
                                            id=ident, state=status,
                                            health=health, reason=step.reason)
@@ -416,7 +447,9 @@ class DockerEngine:
                 done['error'] = exc
         worker = threading.Thread(target=run_exec, daemon=True)
         worker.start()
-        worker.join(self.settings.exec_timeout)
+        with interrupt.step('running exec %s in container %s'
+                            % (step.name, spec.exec_target)):
+            worker.join(self.settings.exec_timeout)
         if 'error' in done:
             raise done['error']
         if worker.is_alive():
@@ -443,8 +476,9 @@ class DockerEngine:
         settle_time."""
         if not started:
             return
-        self._first_error(dockerapi.settle(self.api, started,
-                                           self.settings.settle_time), result)
+        with interrupt.step('checking the started containers once more'):
+            self._first_error(dockerapi.settle(
+                self.api, started, self.settings.settle_time), result)
 
     # -- cleanup -----------------------------------------------------------
 
@@ -453,4 +487,4 @@ class DockerEngine:
         steps = [plan_mod.Step(Act.REMOVE, c.config_name, observed=c,
                                reason='deployment gone')
                  for c in containers]
-        return self._parallel(self._remove, steps, wide=True)
+        return self._parallel(self._remove, steps)

@@ -159,8 +159,17 @@ class ContainerGroup(groups.Group):
                           tool=_tool_name)
 
     def desired(self, deployment, inputs, conf):
+        if deployment.action == 'DELETE':
+            # DELETE removes what every tool made for this deployment
+            # (converge): a tool that is not valid any more changes
+            # nothing.
+            try:
+                tool = choose_tool(deployment, conf)
+            except errors.InvalidDeployment:
+                tool = conf.container.default_tool
+            return Desired(tool, ())
         tool = choose_tool(deployment, conf)
-        if deployment.action in ('DELETE', 'SUSPEND'):
+        if deployment.action == 'SUSPEND':
             return Desired(tool, ())
         specs = container_format.read(deployment.config)
         variables = tuple((n, v) for n, v in inputs.variables

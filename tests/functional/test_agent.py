@@ -66,6 +66,14 @@ class AgentTest(base.FunctionalTest):
         self.assertEqual(0, proc.returncode, log[-4000:])
         return log
 
+    def wait_for_container(self, proc, name):
+        """Wait until container ``name`` exists; the agent must live."""
+        deadline = time.monotonic() + 120
+        while self.container(name) is None:
+            self.assertIsNone(proc.poll(), 'the agent ended too early')
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+
     def signals(self):
         return {r['path'].rsplit('/', 1)[-1]: r
                 for r in self.recorder.requests}
@@ -121,10 +129,37 @@ class AgentTest(base.FunctionalTest):
         self.assertLessEqual(request['size'], 900000)
         stdout = request['data']['deploy_stdout']
         self.assertEqual(0, request['data']['deploy_status_code'])
-        self.assertTrue(stdout.startswith('[heat-container-agent: '),
-                        stdout[:200])
+        # The hook's reply is bounded already (max_reply_bytes); the
+        # agent trims what is still over max_signal_bytes the same way.
+        self.assertRegex(stdout[:200], r'^\[(heat-container-agent: )?\d+ '
+                         r'characters trimmed\]\n')
         self.assertTrue(stdout.rstrip().endswith('END'), stdout[-200:])
         self.assertGreater(len(stdout), 500000)
+
+    def test_sigterm_lets_in_process_runs_finish(self):
+        # Our groups run in the agent's threads, where the hooks' signal
+        # handling (a reply for an interrupted run) does not apply: the
+        # agent's own SIGTERM handling finishes the cycle, signals, exits.
+        items = [self.deployment('work', {
+            self.name('step'): self.container_config(['sleep', '3'])})]
+        with open(self.deployments, 'w') as handle:
+            json.dump(items, handle)
+        agent = os.path.join(os.path.dirname(sys.executable),
+                             'heat-container-agent')
+        proc = subprocess.Popen(
+            [agent, '--config-file', self.conf_file, '--local-path',
+             self.deployments], stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        self.wait_for_container(proc, self.name('step'))
+        proc.send_signal(signal.SIGTERM)
+        log = proc.communicate(timeout=300)[0].decode('utf-8', 'replace')
+        self.assertEqual(0, proc.returncode, log[-4000:])
+        (request,) = self.recorder.requests
+        self.assertEqual(0, request['data']['deploy_status_code'],
+                         request['data'])
+        self.assertNotIn('interrupted', log)
+        self.assertEqual('exited', self.container(self.name('step')).status)
 
     def test_killed_agent_finishes_on_restart(self):
         items = [self.deployment('work', {
@@ -135,11 +170,7 @@ class AgentTest(base.FunctionalTest):
         proc = self.start_agent(items)
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
         # Kill it while the deployment's second container runs.
-        deadline = time.monotonic() + 120
-        while self.container(self.name('step')) is None:
-            self.assertIsNone(proc.poll(), 'the agent ended before the kill')
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.1)
+        self.wait_for_container(proc, self.name('step'))
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
         self.assertEqual([], self.recorder.requests)

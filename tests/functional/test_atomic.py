@@ -32,6 +32,10 @@ RUN = ('docker run --net=none -d --name ${NAME} -v ${DATADIR}:/m -e MSG '
        'exec sleep 100000\'')
 UNINSTALL = ('docker run --net=none --rm -v ${DATADIR}:/m ${IMAGE} '
              'sh -c \'cat /version > /m/uninstall\'')
+# A RUN label that starts the service, then keeps the hook busy once.
+SLOW_RUN = ("sh -c 'docker run --net=none -d --name ${NAME} "
+            "${IMAGE} sleep 100000 && if [ ! -e ${DATADIR}.slow ]; "
+            "then touch ${DATADIR}.slow; sleep 60; fi'")
 BROKEN_INSTALL = ('docker run --net=none --rm ${IMAGE} '
                   'sh -c \'echo install broke; exit 3\'')
 
@@ -76,6 +80,13 @@ class AtomicTestBase(base.FunctionalTest):
             except docker.errors.APIError:
                 pass
 
+    def assert_only_the_service(self, name):
+        """Exactly the service container and its record, running."""
+        mine = [c['Names'][0].lstrip('/') for c in self.client.api.containers(
+            all=True, filters={'name': self.prefix})]
+        self.assertEqual(sorted([name, name + '.hch-atomic']), sorted(mine))
+        self.assertEqual('running', self.container(name).status)
+
     def marker(self, name, what):
         path = os.path.join(self.data, name, what)
         if not os.path.exists(path):
@@ -96,10 +107,7 @@ class AtomicDockerTest(AtomicTestBase):
         # The first RUN starts the service, then keeps the hook busy: the
         # hook is killed after the container exists and before its record
         # is final. The next run must take that container for its own.
-        slow_run = ("sh -c 'docker run --net=none -d --name ${NAME} "
-                    "${IMAGE} sleep 100000 && if [ ! -e ${DATADIR}.slow ]; "
-                    "then touch ${DATADIR}.slow; sleep 60; fi'")
-        image = self.build('slow', {'RUN': slow_run})
+        image = self.build('slow', {'RUN': SLOW_RUN})
         name = self.name('svc')
         os.makedirs(self.data, exist_ok=True)
         item = self.item(self.config(image, command='run'))
@@ -119,10 +127,7 @@ class AtomicDockerTest(AtomicTestBase):
 
         result = self.run_hook(item)
         self.assertEqual(0, result.code, result.error)
-        mine = [c['Names'][0].lstrip('/') for c in self.client.api.containers(
-            all=True, filters={'name': self.prefix})]
-        self.assertEqual(sorted([name, name + '.hch-atomic']), sorted(mine))
-        self.assertEqual('running', self.container(name).status)
+        self.assert_only_the_service(name)
         again = self.run_hook(item)
         self.assertEqual(0, again.code, again.error)
         self.assertIn('kept %s' % name, again.stdout)

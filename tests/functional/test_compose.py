@@ -274,6 +274,23 @@ class ComposeTestMixin(ComposeHelpers):
         self.assertNotEqual(web.id, recreated.id)
         self.assertEqual(newer.id, recreated.image.id)
 
+    def test_interval_less_healthcheck_passes_before_the_engines_first(self):
+        # dockerd runs a check without an interval 30 s after the start;
+        # the hook runs it itself meanwhile (healthprobe) and replies while
+        # the engine still says "starting", the healthcheck unchanged.
+        check = ['CMD-SHELL', 'test -f /ready']
+        config = {'services': {'db': {
+            'image': self.image, 'healthcheck': {'test': check},
+            'command': ['sh', '-c', "trap 'exit 0' TERM; sleep 1; "
+                        "touch /ready; while true; do sleep 0.2; done"]}}}
+        result = self.run_hook(self.compose_item(
+            config, outputs=['containers']))
+        self.assertEqual(0, result.code, result.error)
+        self.assertEqual('passed', result.reply['containers']['db']['health'])
+        db = self.containers()['db'].attrs
+        self.assertEqual('starting', db['State']['Health']['Status'])
+        self.assertEqual({'Test': check}, db['Config']['Healthcheck'])
+
 
 class ComposeV2Test(ComposeTestMixin, base.FunctionalTest):
     compose_version = 'v2'

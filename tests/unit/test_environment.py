@@ -57,9 +57,8 @@ class FromInputsTest(testtools.TestCase):
     def test_deploy_inputs_only_when_exposed(self):
         env = environment.from_inputs(dep(
             [{'name': 'deploy_server_id', 'value': 'srv'},
-             {'name': 'deploy_password', 'value': 'dpw1'}],
-            options={'expose_inputs': ['deploy_server_id',
-                                       'deploy_password']}))
+             {'name': 'deploy_password', 'value': 'dpw1'}]),
+            expose=('deploy_server_id', 'deploy_password'))
         self.assertEqual({'deploy_server_id': 'srv',
                           'deploy_password': 'dpw1'}, env.as_dict())
         self.assertEqual({'deploy_password'}, set(env.secret_names))
@@ -68,8 +67,9 @@ class FromInputsTest(testtools.TestCase):
         values = environment.secret_input_values(dep(
             [{'name': 'deploy_password', 'value': 'dpw1'},
              {'name': 'deploy_signal_id', 'value': 'http://x/?sig=abc'},
-             {'name': 'plain', 'value': 'p'}]))
-        self.assertEqual(['dpw1', 'http://x/?sig=abc'], values)
+             {'name': 'db_password', 'value': 'dbpw'},
+             {'name': 'plain', 'value': 'p'}]), patterns=['*password*'])
+        self.assertEqual((['dpw1', 'http://x/?sig=abc'], ['dbpw']), values)
 
     def test_rules_table_is_documented(self):
         here = os.path.dirname(__file__)

@@ -44,6 +44,70 @@ SEEDS = {
                           'command': ['sleep', '1']}},
 }
 
+# Real inputs of this turn that other branches are making valid (YAML 1.1
+# specials in compose text, env-file dialects, every key TripleO's
+# docker_config emits): each is a config (and extra inputs) that the
+# guarantees must hold for, accepted or not; mutations start from them too.
+IMG = 'busybox:latest'
+COMPOSE_TEXT = ('services:\n  web:\n    image: %s\n    command: sleep 1\n'
+                '    network_mode: none\n' % IMG)
+ENV_FILE_DIALECTS = [
+    {'file_name': 'common.env',
+     'content': '\ufeffA=1\nexport B=2\nC="quoted value"\nD=\'single\'\n'
+                '# comment\n\nE\n'},
+    {'file_name': './common.env', 'content': 'export  F = spaced \r\n'},
+    {'file_name': 'sub/x.env', 'content': 'G="multi\nline"\nH=${A}\n'},
+]
+TRIPLEO_CONTAINER = {
+    'image': IMG, 'command': ['sleep', '600'], 'net': 'none',
+    'config_volume': 'keystone', 'depends_on': ['other'], 'pids_limit': 64,
+    'state': 'running', 'cpuset_cpus': 'all', 'stop_grace_period': 1,
+    'security_opt': ['label=disable'], 'cap_add': ['NET_ADMIN'],
+    'volumes': ['', '/etc/hosts:/etc/hosts:ro', '/etc/hosts:/etc/hosts:ro',
+                ''],
+    'privileged': False, 'restart': 'always', 'detach': True,
+    'start_order': 2, 'user': '0',
+    'healthcheck': {'test': 'true', 'interval': '1s'},
+    'environment': ['KOLLA_CONFIG_STRATEGY=COPY_ALWAYS', 'EMPTY=', 'BARE'],
+    'ulimit': ['nofile=1024'], 'log_tag': 'keystone', 'cap_drop': ['ALL'],
+    'mem_limit': '64m', 'cpu_shares': 512, 'stop_signal': 'SIGTERM',
+    'hostname': 'svc', 'extra_hosts': ['a:127.0.0.1'], 'tty': False,
+}
+CORPUS = {
+    'docker-compose': [
+        (COMPOSE_TEXT + '    restart: no\n', ()),
+        (COMPOSE_TEXT + '    ports: [47:47]\n', ()),
+        (COMPOSE_TEXT + '    environment:\n      ENABLED: yes\n      '
+         'OFF: off\n      N: ~\n      OCT: 0755\n', ()),
+        (COMPOSE_TEXT + '    restart: "no"\n    labels: {a: yes}\n', ()),
+        ({'services': {'web': {'image': IMG, 'restart': False,
+                               'network_mode': 'none'}}}, ()),
+        (COMPOSE_TEXT + '    environment: [A=${REQ?needs REQ}]\n', ()),
+        (COMPOSE_TEXT + '    env_file: [common.env, ./common.env, '
+         'sub/x.env]\n', [('env_files', json.dumps(ENV_FILE_DIALECTS))]),
+        (COMPOSE_TEXT, [('env_files', repr(ENV_FILE_DIALECTS))]),
+    ],
+    'docker-cmd': [
+        ({'svc': dict(TRIPLEO_CONTAINER)}, ()),
+        ({'svc': dict(TRIPLEO_CONTAINER, volumes=[], cpuset_cpus='0'),
+          'other': {'image': IMG, 'command': 'sleep 1', 'net': 'none',
+                    'detach': False, 'start_order': 1}}, ()),
+        ({'svc': dict(TRIPLEO_CONTAINER, env_file='./common.env')}, ()),
+        ({'svc': dict(TRIPLEO_CONTAINER, environment={
+            'A': 'yes', 'B': 0, 'C': None, 'D': ''},
+            volumes=['', '', '/etc/hosts:/etc/hosts:ro'],
+            action='run', depends_on=[])}, ()),
+    ],
+    'container': [
+        ({'svc': dict(TRIPLEO_CONTAINER)}, ()),
+        ({'svc': dict(TRIPLEO_CONTAINER, ports=['47:47'])}, ()),
+    ],
+    'atomic': [
+        ({'command': 'install', 'image': IMG, 'name': 'web',
+          'privileged': 'yes', 'installcmd': ''}, ()),
+    ],
+}
+
 # A reply's first line is read by a person in Heat's event list: short
 # enough to read, and the whole reply must stay far below
 # heat-config-notify's 950,000 byte limit.
@@ -75,14 +139,24 @@ def _deep(depth):
     return value
 
 
-def valid_item(group):
+def valid_item(group, config=None, inputs=()):
+    if config is None:
+        config = SEEDS[group]
     return {'id': 'cfg-1', 'name': 'dep-1', 'group': group,
-            'options': None, 'config': copy.deepcopy(SEEDS[group]),
+            'options': None, 'config': copy.deepcopy(config),
             'outputs': [{'name': 'containers'}],
             'inputs': [{'name': 'foo', 'type': 'String', 'value': 'bar'},
                        {'name': 'deploy_stack_id', 'value': 's/1'},
                        {'name': 'deploy_resource_name', 'value': 'r'},
-                       {'name': 'deploy_password', 'value': SECRET}]}
+                       {'name': 'deploy_password', 'value': SECRET}] + [
+                {'name': n, 'type': 'String', 'value': v}
+                for n, v in inputs]}
+
+
+def corpus_items(group):
+    """The group's corpus entries as heat-config items."""
+    return [valid_item(group, config, inputs)
+            for config, inputs in CORPUS.get(group, ())]
 
 
 def _paths(value, prefix=()):
@@ -100,8 +174,9 @@ def _paths(value, prefix=()):
 
 @st.composite
 def mutated(draw, group):
-    """A valid item with a few values replaced, removed or added."""
-    item = valid_item(group)
+    """A valid item (or a corpus one) with a few values replaced, removed
+    or added."""
+    item = draw(st.sampled_from([valid_item(group)] + corpus_items(group)))
     for _ in range(draw(st.integers(1, 3))):
         paths = [p for p in _paths(item) if p]
         path = draw(st.sampled_from(paths))
@@ -252,6 +327,18 @@ class FuzzTest(testtools.TestCase):
 
     def test_container(self):
         self.fuzz('container')
+
+    def test_corpus_of_real_inputs_keeps_the_guarantees(self):
+        # Accepted or refused (other branches make them valid), each keeps
+        # the reply contract, and a refused one reaches nothing.
+        for group in CORPUS:
+            if groups.get(group) is None:
+                continue
+            for item in corpus_items(group):
+                self.check_reply(group, json.dumps(item))
+                text = dict(item, config=json.dumps(item['config']))
+                self.check_reply(group, json.dumps(text))
+        self.assertNotIn('Traceback', self.log.text)
 
     def test_huge_values_give_a_short_first_line(self):
         huge = 'x' * 500000
