@@ -401,6 +401,21 @@ def _wait_ready(api, ident, name, start_timeout, healthy_timeout,
         delay = min(delay * 1.5, 0.5)
 
 
+def exec_exit_code(api, exec_id, patience=10.0):
+    """The exit code of a finished exec (int; None if the engine still
+    reports it running after ``patience`` seconds). The engine can end an
+    exec's output stream a moment before it records the exit code (seen
+    under load), so this polls ``exec_inspect`` until Running is false."""
+    deadline = time.monotonic() + patience
+    delay = 0.02
+    while True:
+        info = api.exec_inspect(exec_id)
+        if not info.get('Running') or time.monotonic() >= deadline:
+            return info.get('ExitCode')
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
 def wait_exit(api, ident, name, timeout):
     """Wait for a one-shot container to exit; returns its exit code."""
     import requests.exceptions

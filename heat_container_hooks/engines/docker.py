@@ -464,7 +464,7 @@ class DockerEngine:
                       'exec_timeout)' % (step.name, spec.exec_target,
                                          self.settings.exec_timeout))
         out, err = done['output']
-        code = self.api.exec_inspect(created['Id']).get('ExitCode')
+        code = dockerapi.exec_exit_code(self.api, created['Id'])
         result = outcome_mod.ContainerResult(
             step.name, Act.EXEC.value, id=info['Id'], state='exited',
             exit_code=code, reason=step.reason,
