@@ -174,8 +174,12 @@ def _run(group_name, text, conf, redactor):
         # are read first: nothing uses a value before it is validated.
         problems = errors.Problems()
         problems.collect(deployment_mod.check_deploy_inputs, deployment)
+        # Which validation applies depends on the action: an unknown one
+        # ends the run here, before anything is read or touched.
+        if problems.collect(lambda: deployment.action) is None:
+            problems.raise_if_any()
         option_notes = []
-        if deployment.action == 'DELETE':
+        if deployment.action is deployment_mod.Action.DELETE:
             overrides, option_notes = problems.collect(
                 read_options, deployment.options, group,
                 lenient=True) or ({}, [])

@@ -5,20 +5,13 @@ manages containers one by one.
 """
 
 import dataclasses
-import enum
 import itertools
 
 from heat_container_hooks import errors
+from heat_container_hooks import outcome
 
 
-class Act(str, enum.Enum):
-    CREATE = 'created'
-    REPLACE = 'replaced'
-    KEEP = 'kept'
-    START = 'started'
-    STOP = 'stopped'
-    REMOVE = 'removed'
-    EXEC = 'exec'
+Act = outcome.Act
 
 
 @dataclasses.dataclass(frozen=True)

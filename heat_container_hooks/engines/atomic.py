@@ -28,6 +28,7 @@ import time
 
 from oslo_log import log as logging
 
+from heat_container_hooks import deployment as deployment_mod
 from heat_container_hooks import dockerapi
 from heat_container_hooks import errors
 from heat_container_hooks.formats import atomic as fmt
@@ -37,6 +38,8 @@ from heat_container_hooks import outcome as outcome_mod
 from heat_container_hooks import spec as spec_mod
 
 LOG = logging.getLogger(__name__)
+Action = deployment_mod.Action
+Act = outcome_mod.Act
 
 RECORD = 'heat_container_hooks.atomic.record'
 R_IMAGE = 'heat_container_hooks.atomic.image'
@@ -159,7 +162,7 @@ def converge_specs(specs, owner, config_id, settings, conf, action,
     field the protocol cannot honour. Returns an Outcome."""
     runner = runner or choose_runner(conf)
     ordered = sorted(specs, key=lambda s: s.start_order)
-    if action not in ('DELETE', 'SUSPEND'):
+    if action not in (Action.DELETE, Action.SUSPEND):
         spec_problems(ordered, runner).raise_if_any()
     engine = AtomicEngine(settings, conf, runner)
     try:
@@ -338,12 +341,12 @@ class AtomicEngine:
         result = outcome_mod.Outcome()
         try:
             records = self.records(owner)
-            if action == 'DELETE':
+            if action is Action.DELETE:
                 for record in records:
                     result.results.append(self.uninstall(
                         record, _unit_named(units, record.config_name),
                         result, env))
-            elif action == 'SUSPEND':
+            elif action is Action.SUSPEND:
                 for record in records:
                     result.results.append(self._suspend(
                         record, _unit_named(units, record.config_name),
@@ -396,7 +399,7 @@ class AtomicEngine:
             if 'UNINSTALL' in labels:
                 self._label(result, 'UNINSTALL', labels['UNINSTALL'],
                             unit.image, unit, env)
-            return outcome_mod.ContainerResult(name, 'uninstalled')
+            return outcome_mod.ContainerResult(name, Act.UNINSTALL)
         if unit.command == 'stop':
             current = self._ours(record) if record is not None else None
             return self._stop(name, unit.image, unit, result, env, current)
@@ -404,12 +407,12 @@ class AtomicEngine:
         image_id = dockerapi.ensure_images(self.api,
                                            [unit.image])[unit.image]
         fingerprint = unit.fingerprint(image_id, _env_pairs(env, unit))
-        act = 'created'
+        act = Act.CREATE
         if record is not None:
             current = self._ours(record)
             if record.fingerprint == fingerprint:
                 return self._keep(record, current, unit, result, env)
-            act = 'replaced'
+            act = Act.REPLACE
             if record.labels.get(R_IMAGE_ID) != image_id:
                 # A new image: the old one is uninstalled first.
                 done = self.uninstall(record, unit, result, env,
@@ -443,21 +446,21 @@ class AtomicEngine:
         name = record.config_name
         cid = record.labels.get(R_CONTAINER)
         if not cid:
-            return outcome_mod.ContainerResult(name, 'kept',
+            return outcome_mod.ContainerResult(name, Act.KEEP,
                                                state='no container')
         if current is not None:
             state = dockerapi.state_of(current)[0]
             if state in ('running', 'restarting'):
-                return outcome_mod.ContainerResult(name, 'kept', id=cid,
+                return outcome_mod.ContainerResult(name, Act.KEEP, id=cid,
                                                    state=state)
             self.api.start(cid)
-            item = outcome_mod.ContainerResult(name, 'started', id=cid)
+            item = outcome_mod.ContainerResult(name, Act.START, id=cid)
             self._wait(item)
             return item
         # Our container is gone: RUN again (the image stays installed).
         if self._inspect(name) is not None:
             return outcome_mod.ContainerResult(
-                name, 'kept', error='container %s is no longer the one this '
+                name, Act.KEEP, error='container %s is no longer the one this '
                 'deployment ran (fix: remove it, then run the deployment '
                 'again)' % name)
         image_id = record.labels.get(R_IMAGE_ID)
@@ -469,7 +472,7 @@ class AtomicEngine:
             record.fingerprint, labels, env, result, install=False)
         if failure is not None:
             raise failure
-        item = outcome_mod.ContainerResult(name, 'ran', id=new)
+        item = outcome_mod.ContainerResult(name, Act.RAN, id=new)
         if info is not None:
             self._wait(item)
         return item
@@ -502,7 +505,7 @@ class AtomicEngine:
         name = record.config_name
         current = self._ours(record)
         if current is None:
-            return outcome_mod.ContainerResult(name, 'stopped',
+            return outcome_mod.ContainerResult(name, Act.STOP,
                                                state='no container')
         return self._stop(name, record.labels.get(R_IMAGE_ID), unit, result,
                           env, current)
@@ -519,10 +522,10 @@ class AtomicEngine:
             self.api.stop(current['Id'],
                           timeout=self.settings.stop_grace_period)
         if current is None:
-            return outcome_mod.ContainerResult(name, 'stopped',
+            return outcome_mod.ContainerResult(name, Act.STOP,
                                                state='no container')
         state = dockerapi.state_of(self._inspect(current['Id']) or {})[0]
-        return outcome_mod.ContainerResult(name, 'stopped', id=current['Id'],
+        return outcome_mod.ContainerResult(name, Act.STOP, id=current['Id'],
                                            state=state or 'removed')
 
     def uninstall(self, record, unit, result, env=(), reason=''):
@@ -537,7 +540,7 @@ class AtomicEngine:
         if unit is None or unit.name != name:
             unit = fmt.AtomicConfig(image=image, name=name)
         unit = dataclasses.replace(unit, image=image, name=name)
-        item = outcome_mod.ContainerResult(name, 'removed', reason=reason)
+        item = outcome_mod.ContainerResult(name, Act.REMOVE, reason=reason)
         if 'UNINSTALL' in labels:
             try:
                 self._label(result, 'UNINSTALL', labels['UNINSTALL'], image,

@@ -13,6 +13,7 @@ import subprocess
 
 from oslo_log import log as logging
 
+from heat_container_hooks import deployment as deployment_mod
 from heat_container_hooks import dockerapi
 from heat_container_hooks.engines import compose_cli
 from heat_container_hooks import errors
@@ -24,6 +25,7 @@ from heat_container_hooks import outcome as outcome_mod
 from heat_container_hooks import plan as plan_mod
 
 LOG = logging.getLogger(__name__)
+Action = deployment_mod.Action
 Act = plan_mod.Act
 
 
@@ -152,12 +154,12 @@ class ComposeEngine:
             if project.name is None:
                 result.notes.append('no project for this deployment: '
                                     'nothing to do')
-            elif action == 'DELETE' or project.compose is None and \
-                    action not in ('SUSPEND', 'RESUME'):
+            elif action is Action.DELETE or project.compose is None and \
+                    action not in (Action.SUSPEND, Action.RESUME):
                 self._down(project.name, result, log, project)
-            elif action == 'SUSPEND':
+            elif action is Action.SUSPEND:
                 self._stop_start(project, 'stop', result, log)
-            elif action == 'RESUME':
+            elif action is Action.RESUME:
                 self._stop_start(project, 'start', result, log)
             else:
                 self._up(project, owner, result, log)
@@ -265,7 +267,7 @@ class ComposeEngine:
             name = _result_name(container)
             old = before.get(name)
             act = (Act.KEEP if old == container.id else
-                   Act.REPLACE if old else Act.CREATE).value
+                   Act.REPLACE if old else Act.CREATE)
             item = outcome_mod.ContainerResult(name, act, id=container.id,
                                                state=container.state)
             result.results.append(item)
@@ -273,13 +275,13 @@ class ComposeEngine:
                 waits.append((container, item))
         self._wait_all(waits)
         started = [item for _, item in waits
-                   if item.act != Act.KEEP.value and item.state == 'running'
+                   if item.act != Act.KEEP and item.state == 'running'
                    and not item.failed]
         current = {r.name for r in result.results}
         for name, ident in sorted(before.items()):
             if name not in current:
                 result.results.append(outcome_mod.ContainerResult(
-                    name, Act.REMOVE.value, id=ident, state='removed',
+                    name, Act.REMOVE, id=ident, state='removed',
                     reason='service no longer in the config'))
         expected = compose_format.expected_services(
             project.compose, self._environment(project))
@@ -289,7 +291,7 @@ class ComposeEngine:
         missing = [s for s in expected if s not in made]
         for name in missing:
             result.results.append(outcome_mod.ContainerResult(
-                name, 'missing', error='compose made no container for '
+                name, Act.MISSING, error='compose made no container for '
                 'service %s' % name))
         if result.error is None and started:
             dockerapi.settle(self.api, started, self.settings.settle_time)
@@ -356,7 +358,7 @@ class ComposeEngine:
         started (unless the run that started it ended first: its health is
         still starting, or unhealthy)."""
         pairs = [(c, i) for c, i in pairs
-                 if not (i.act == Act.KEEP.value and c.state == 'running'
+                 if not (i.act == Act.KEEP and c.state == 'running'
                          and c.health not in ('starting', 'unhealthy')
                          and not compose_format.service_wait(
                              {'labels': c.labels})[0])]
@@ -436,7 +438,7 @@ class ComposeEngine:
         for container in before:
             gone = container.id not in {c.id for c in left}
             result.results.append(outcome_mod.ContainerResult(
-                _result_name(container), Act.REMOVE.value, id=container.id,
+                _result_name(container), Act.REMOVE, id=container.id,
                 state='removed' if gone else container.state,
                 error='' if gone else 'still present after compose down'))
         directory = self.directory(project_name)
@@ -486,7 +488,7 @@ class ComposeEngine:
         for container in self._observe(project_name):
             item = outcome_mod.ContainerResult(
                 _result_name(container), (Act.STOP if verb == 'stop'
-                                          else Act.START).value,
+                                          else Act.START),
                 id=container.id, state=container.state)
             result.results.append(item)
             if verb == 'start':

@@ -9,6 +9,7 @@ import time
 
 from oslo_log import log as logging
 
+from heat_container_hooks import deployment as deployment_mod
 from heat_container_hooks import dockerapi
 from heat_container_hooks import errors
 from heat_container_hooks import interrupt
@@ -18,6 +19,7 @@ from heat_container_hooks import plan as plan_mod
 from heat_container_hooks import registry
 
 LOG = logging.getLogger(__name__)
+Action = deployment_mod.Action
 Act = plan_mod.Act
 
 # Steps in flight at once (stops, removals and waits mostly wait).
@@ -183,11 +185,11 @@ class DockerEngine:
         """Observe, plan and carry out one deployment action."""
         result = outcome_mod.Outcome()
         try:
-            if action == 'DELETE':
+            if action is Action.DELETE:
                 plan = plan_mod.delete(self.observe_owner(owner), owner)
-            elif action == 'SUSPEND':
+            elif action is Action.SUSPEND:
                 plan = plan_mod.suspend(self.observe_owner(owner), owner)
-            elif action == 'RESUME':
+            elif action is Action.RESUME:
                 plan = plan_mod.resume(desired, self.observe_owner(owner),
                                        owner)
             else:
@@ -195,7 +197,7 @@ class DockerEngine:
                 image_ids = self._images(desired, result)
                 plan = plan_mod.apply(desired, observed, owner, image_ids)
             LOG.info('plan for %s: %s', owner.key, ', '.join(
-                '%s %s' % (s.act.value, s.name) for s in plan.steps)
+                '%s %s' % (s.act, s.name) for s in plan.steps)
                 or 'nothing to do')
             self.execute(plan, owner, config_id, result)
         except errors.HookError as exc:
@@ -216,8 +218,8 @@ class DockerEngine:
                 stage.run_steps)
             result.results.extend(results)
             started.extend(r for r, s in zip(results, stage.run_steps)
-                           if r.act in (Act.CREATE.value, Act.REPLACE.value,
-                                        Act.START.value)
+                           if r.act in (Act.CREATE, Act.REPLACE,
+                                        Act.START)
                            and not (s.spec and s.spec.is_oneshot) and r.id)
             if self._first_error(results, result):
                 return
@@ -250,14 +252,14 @@ class DockerEngine:
             return func(step)
         except dockerapi.ContainerFailed as exc:
             return outcome_mod.ContainerResult(
-                step.name, step.act.value, error=str(exc),
+                step.name, step.act, error=str(exc),
                 exit_code=exc.exit_code, reason=step.reason)
         except errors.HookError as exc:
             return outcome_mod.ContainerResult(
-                step.name, step.act.value, error=str(exc), reason=step.reason)
+                step.name, step.act, error=str(exc), reason=step.reason)
         except dockerapi.engine_errors() as exc:
             return outcome_mod.ContainerResult(
-                step.name, step.act.value, reason=step.reason,
+                step.name, step.act, reason=step.reason,
                 error='engine error: %s' % dockerapi.reason(exc))
 
     @staticmethod
@@ -287,7 +289,7 @@ class DockerEngine:
                 self.api.stop(ident,
                               timeout=self._grace(observed=step.observed))
             self._remove_container(ident)
-        return outcome_mod.ContainerResult(step.name, Act.REMOVE.value,
+        return outcome_mod.ContainerResult(step.name, Act.REMOVE,
                                            id=ident, state='removed',
                                            reason=step.reason)
 
@@ -318,14 +320,14 @@ class DockerEngine:
                 # interrupted or killed one): this run finishes the wait.
                 return current.id
             return outcome_mod.ContainerResult(
-                step.name, act.value, id=current.id, state=current.state,
+                step.name, act, id=current.id, state=current.state,
                 exit_code=current.exit_code if step.spec.is_oneshot else None,
                 reason=step.reason)
         if act == Act.STOP:
             self.api.stop(step.observed.id,
                           timeout=self._grace(observed=step.observed))
             return outcome_mod.ContainerResult(
-                step.name, act.value, id=step.observed.id, state='exited',
+                step.name, act, id=step.observed.id, state='exited',
                 reason=step.reason)
         if act == Act.START:
             return self._start(step, step.observed.id)
@@ -396,7 +398,7 @@ class DockerEngine:
             start_timeout=self.settings.start_timeout,
             healthy_timeout=self.settings.healthy_timeout,
             probe_period=self.settings.health_probe_period)
-        return outcome_mod.ContainerResult(step.name, step.act.value,
+        return outcome_mod.ContainerResult(step.name, step.act,
                                            id=ident, state=status,
                                            health=health, reason=step.reason)
 
@@ -406,7 +408,7 @@ class DockerEngine:
                                    self.settings.oneshot_timeout)
         out, err = dockerapi.split_logs(self.api, ident)
         result = outcome_mod.ContainerResult(
-            step.name, step.act.value, id=ident, state='exited',
+            step.name, step.act, id=ident, state='exited',
             exit_code=code, stdout=out, stderr=err, reason=step.reason)
         if code not in spec.exit_codes:
             result.error = ('container %s exited with code %s, not one of %s'
@@ -427,7 +429,7 @@ class DockerEngine:
         status = dockerapi.state_of(info)[0] if info else 'missing'
         if status != 'running':
             return outcome_mod.ContainerResult(
-                step.name, Act.EXEC.value, state=status, reason=step.reason,
+                step.name, Act.EXEC, state=status, reason=step.reason,
                 error='exec target %s is %s, not running (fix: run it '
                       'in an earlier start_order)' % (spec.exec_target,
                                                       status))
@@ -454,14 +456,14 @@ class DockerEngine:
             raise done['error']
         if worker.is_alive():
             return outcome_mod.ContainerResult(
-                step.name, Act.EXEC.value, id=info['Id'], reason=step.reason,
+                step.name, Act.EXEC, id=info['Id'], reason=step.reason,
                 error='exec %s in %s still running after %gs (fix: raise '
                       'exec_timeout)' % (step.name, spec.exec_target,
                                          self.settings.exec_timeout))
         out, err = done['output']
         code = self.api.exec_inspect(created['Id']).get('ExitCode')
         result = outcome_mod.ContainerResult(
-            step.name, Act.EXEC.value, id=info['Id'], state='exited',
+            step.name, Act.EXEC, id=info['Id'], state='exited',
             exit_code=code, reason=step.reason,
             stdout=(out or b'').decode('utf-8', 'replace'),
             stderr=(err or b'').decode('utf-8', 'replace'))
