@@ -223,7 +223,10 @@ def observe(api, label_filters=None):
             state=item.get('State', ''), labels=item.get('Labels') or {},
             image_id=item.get('ImageID', ''), image=item.get('Image', ''),
             exit_code=_exit_code_from_status(item.get('Status', '')),
-            health=_health_from_status(item.get('Status', ''))))
+            health=_health_from_status(item.get('Status', '')),
+            created=item.get('Created') or 0,
+            network_mode=(item.get('HostConfig') or {}).get(
+                'NetworkMode') or ''))
     return found
 
 
