@@ -430,6 +430,8 @@ def settle(api, items, settle_time):
     items = list(items)
     if not items:
         return items
+    LOG.debug('settling %d started containers (%s) for %gs', len(items),
+              ', '.join(item.name for item in items), settle_time)
     if settle_time > 0:
         time.sleep(settle_time)
     found = {c['Id']: c for c in api.containers(

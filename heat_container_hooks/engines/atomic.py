@@ -246,6 +246,7 @@ class AtomicEngine:
     (Docker, or podman's API for the podman runner)."""
 
     def __init__(self, settings, conf, runner):
+        self._started = []
         if runner not in RUNNERS:
             raise errors.HookError('unknown atomic runner %r (fix: set '
                                    '[atomic] runner to one of auto, %s)'
@@ -339,6 +340,7 @@ class AtomicEngine:
                  env=()):
         """Observe the owner's records and carry one action out."""
         result = outcome_mod.Outcome()
+        self._started = []          # waited on; settled once, at the end
         try:
             records = self.records(owner)
             if action is Action.DELETE:
@@ -354,6 +356,11 @@ class AtomicEngine:
             else:
                 self._apply(owner, config_id, units, records, default_name,
                             env, result)
+                if not any(item.failed for item in result.results):
+                    # One settle_time for all started containers, not one
+                    # each (the docker engine's way).
+                    dockerapi.settle(self.api, self._started,
+                                     self.settings.settle_time)
         except errors.HookError as exc:
             result.error = result.error or exc
         except dockerapi.engine_errors() as exc:
@@ -488,15 +495,16 @@ class AtomicEngine:
             self._default(result, 'RUN', fmt.DEFAULT_RUN, unit, env)
 
     def _wait(self, item):
-        """Wait for real success: running (healthy with a healthcheck),
-        and still running after settle_time."""
+        """Wait for real success: running (healthy with a healthcheck);
+        ``converge`` then checks every started container once more after
+        one settle_time."""
         try:
             item.state, item.health = dockerapi.wait_ready(
                 self.api, item.id, item.name,
                 start_timeout=self.settings.start_timeout,
                 healthy_timeout=self.settings.healthy_timeout,
                 probe_period=self.settings.health_probe_period)
-            dockerapi.settle(self.api, [item], self.settings.settle_time)
+            self._started.append(item)
         except dockerapi.ContainerFailed as exc:
             item.error, item.exit_code = str(exc), exc.exit_code
             item.state = 'exited'
