@@ -158,10 +158,12 @@ class DockerEngine:
             '%s=%s' % (labels_mod.MANAGED_BY, owner.managed_by),
             '%s=%s' % (labels_mod.OWNER, owner.key)]))
 
-    def _images(self, specs, result):
+    def _images(self, specs, result, pull=True):
         """{ref: image id} of the run containers' images, after pulling
-        what their pull policies ask for (registry.needs). Raises HookError
-        before anything is touched when an image cannot be had."""
+        what their pull policies ask for (registry.needs); with
+        ``pull=False`` (a preview) nothing is pulled and what would be is
+        noted in ``result.notes``. Raises HookError before anything is
+        touched when an image cannot be had."""
         image_needs = registry.needs(specs, self.settings.pull)
         if not image_needs:
             return {}
@@ -170,7 +172,9 @@ class DockerEngine:
         pulls, problems = registry.to_pull(image_needs, ids)
         if problems:
             raise errors.EngineError('; '.join(problems))
-        if not pulls:
+        if not pull:
+            result.notes.extend('would pull image %s' % ref for ref in pulls)
+        if not pulls or not pull:
             return ids
         credentials = registry.load_credentials(
             self.settings.registry_auth_file)
@@ -181,21 +185,27 @@ class DockerEngine:
 
     # -- carrying out ------------------------------------------------------
 
+    def plan(self, owner, desired, action, result, pull=True):
+        """The plan_mod.Plan of one deployment action (an Action) from
+        one observation of the engine. ``pull=False`` (``heat-container-hooks
+        plan``) only reads: images that would be pulled are noted in
+        ``result`` (an Outcome) instead. Raises HookError or an engine
+        error."""
+        if action is Action.DELETE:
+            return plan_mod.delete(self.observe_owner(owner), owner)
+        if action is Action.SUSPEND:
+            return plan_mod.suspend(self.observe_owner(owner), owner)
+        if action is Action.RESUME:
+            return plan_mod.resume(desired, self.observe_owner(owner), owner)
+        observed = self.observe()
+        image_ids = self._images(desired, result, pull=pull)
+        return plan_mod.apply(desired, observed, owner, image_ids)
+
     def converge(self, owner, config_id, desired, action):
         """Observe, plan and carry out one deployment action."""
         result = outcome_mod.Outcome()
         try:
-            if action is Action.DELETE:
-                plan = plan_mod.delete(self.observe_owner(owner), owner)
-            elif action is Action.SUSPEND:
-                plan = plan_mod.suspend(self.observe_owner(owner), owner)
-            elif action is Action.RESUME:
-                plan = plan_mod.resume(desired, self.observe_owner(owner),
-                                       owner)
-            else:
-                observed = self.observe()
-                image_ids = self._images(desired, result)
-                plan = plan_mod.apply(desired, observed, owner, image_ids)
+            plan = self.plan(owner, desired, action, result)
             LOG.info('plan for %s: %s', owner.key, ', '.join(
                 '%s %s' % (s.act, s.name) for s in plan.steps)
                 or 'nothing to do')
@@ -205,6 +215,18 @@ class DockerEngine:
         except dockerapi.engine_errors() as exc:
             result.error = dockerapi.engine_failure(exc)
         return result
+
+    def preview(self, owner, desired, action):
+        """(steps, notes) that ``converge`` would carry out now, touching
+        nothing (see ``plan``)."""
+        result = outcome_mod.Outcome()
+        try:
+            return self.plan(owner, desired, action, result,
+                             pull=False).steps, result.notes
+        except dockerapi.engine_errors() as exc:
+            raise dockerapi.engine_failure(exc)
+        finally:
+            self.close()
 
     def execute(self, plan, owner, config_id, result):
         started = []

@@ -211,6 +211,22 @@ class ContainerGroup(groups.Group):
                 job, job.desired.specs, tool_owner(job.owner, tool), action))
         return result
 
+    def preview(self, job):
+        """The docker tool's preview; other tools cannot preview yet."""
+        tool = job.desired.tool
+        if tool != 'docker':
+            return super().preview(job)
+        stale = sorted(t for t in tools_present(job) if t != tool)
+        if stale:
+            raise errors.HookError(
+                'this deployment has containers made by the %s tool: '
+                'heat-container-hooks plan cannot preview a change of tool '
+                'yet' % ', '.join(stale))
+        from heat_container_hooks.engines import docker as docker_engine
+        return docker_engine.DockerEngine(job.settings).preview(
+            tool_owner(job.owner, tool), job.desired.specs,
+            job.deployment.action)
+
     def cleanup(self, items, conf):
         """Each tool's own cleanup, for its managed_by/<tool>. Never
         raises."""

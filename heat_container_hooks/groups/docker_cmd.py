@@ -46,6 +46,11 @@ class DockerCmdGroup(groups.Group):
     def secrets(self, desired):
         return spec_secrets(desired)
 
+    def preview(self, job):
+        from heat_container_hooks.engines import docker as docker_engine
+        return docker_engine.DockerEngine(job.settings).preview(
+            job.owner, job.desired, job.deployment.action)
+
     def converge(self, job):
         from heat_container_hooks.engines import docker as docker_engine
         engine = docker_engine.DockerEngine(job.settings)
