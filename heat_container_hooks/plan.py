@@ -24,6 +24,16 @@ class Step:
 
 
 @dataclasses.dataclass(frozen=True)
+class ToolStep:
+    """A step a tool decides itself (compose's ``up`` of a service: it
+    recreates or keeps): shown by a preview, never planned here."""
+
+    word: str
+    name: str
+    reason: str = ''
+
+
+@dataclasses.dataclass(frozen=True)
 class Stage:
     """Steps of one start_order: run steps in parallel, then exec steps in
     name order."""

@@ -17,6 +17,7 @@ from heat_container_hooks import errors
 from heat_container_hooks import groups
 from heat_container_hooks import hook
 from heat_container_hooks import outcome
+from heat_container_hooks import plan
 from heat_container_hooks import redaction
 
 NO_CHANGES, ERROR, CHANGES = 0, 1, 2
@@ -34,18 +35,22 @@ def add_parser(subparsers):
                         '%(default)s)')
 
 
-def step_word(act):
-    """The preview's verb for a plan step: create, replace, keep, ..."""
-    return act.name.lower()
+def step_word(step):
+    """The preview's verb for a step: create, replace, keep, start,
+    stop, remove, exec (a plan.Step's act), or a tool's own (``up``)."""
+    if isinstance(step, plan.ToolStep):
+        return step.word
+    return step.act.name.lower()
 
 
 def report(steps, notes):
     """The JSON-able preview: {changes, steps: [{action, container,
     reason}], notes}."""
+    words = [step_word(s) for s in steps]
     return {
-        'changes': any(s.act is not outcome.Act.KEEP for s in steps),
-        'steps': [{'action': step_word(s.act), 'container': s.name,
-                   'reason': s.reason} for s in steps],
+        'changes': any(w != outcome.Act.KEEP.name.lower() for w in words),
+        'steps': [{'action': w, 'container': s.name, 'reason': s.reason}
+                  for w, s in zip(words, steps)],
         'notes': list(notes)}
 
 

@@ -170,6 +170,61 @@ class ComposeEngine:
         result.log = '\n'.join(log)
         return result
 
+    def preview(self, project, owner, action):
+        """(steps, notes) for ``heat-container-hooks plan``: what
+        ``converge`` would do now, only reading the engine and the project
+        directory. CREATE/UPDATE: when the no-op check of a run
+        (``_as_applied``: the last successful up's digest and containers)
+        says ``up`` would change nothing, every container is kept;
+        otherwise a service without a container is created, the others are
+        brought ``up`` (Compose then recreates or keeps each), and
+        containers of services gone from the config are removed."""
+        try:
+            return self._preview(project, owner, action), []
+        except dockerapi.engine_errors() as exc:
+            raise dockerapi.engine_failure(exc)
+        finally:
+            self.close()
+
+    def _preview(self, project, owner, action):
+        step = plan_mod.Step
+        if project.name is None:
+            return []
+        observed = self._observe(project.name)
+        if action is Action.DELETE or project.compose is None and \
+                action not in (Action.SUSPEND, Action.RESUME):
+            return [step(Act.REMOVE, _result_name(c), reason='compose down')
+                    for c in observed]
+        if action in (Action.SUSPEND, Action.RESUME):
+            stop = action is Action.SUSPEND
+            return [step(Act.STOP if stop else Act.START, _result_name(c),
+                         reason='compose %s' % ('stop' if stop else 'start'))
+                    for c in observed if c.running is stop]
+        files = compose_format.render(project, owner)
+        digest = compose_format.project_digest(project, files)
+        finished = finished_oneshots(project, owner, observed)
+        if self._as_applied(project, read_applied(self.directory(
+                project.name)), digest, observed, finished):
+            return [step(Act.KEEP, _result_name(c), reason='nothing changed '
+                         'since the last successful run') for c in observed]
+        have = {c.labels.get(compose_format.SERVICE_LABEL) for c in observed}
+        steps = [step(Act.REMOVE, _result_name(c),
+                      reason='service no longer in the config')
+                 for c in observed if c.labels.get(
+                     compose_format.SERVICE_LABEL) not in project.services]
+        for service in project.services:
+            if service in finished:
+                steps.append(step(Act.KEEP, service,
+                                  reason='one-shot already ran'))
+            elif service in have:
+                steps.append(plan_mod.ToolStep(
+                    'up', service, 'compose up: the project differs from '
+                    'its last successful run; Compose recreates or keeps '
+                    'it'))
+            else:
+                steps.append(step(Act.CREATE, service, reason='new'))
+        return steps
+
     # -- running compose ---------------------------------------------------
 
     def _environment(self, project):

@@ -58,7 +58,8 @@ class Group:
         from heat_container_hooks import errors
         raise errors.HookError(
             'heat-container-hooks plan cannot preview the %s group yet (fix: '
-            'use it for docker-cmd or the container group\'s docker tool)'
+            'use it for docker-cmd, docker-compose or the container group\'s '
+            'docker tool)'
             % self.name)
 
     def secrets(self, desired):

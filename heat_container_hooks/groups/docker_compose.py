@@ -53,6 +53,13 @@ class DockerComposeGroup(groups.Group):
     def secrets(self, desired):
         return list(desired.secret_values)
 
+    def preview(self, job):
+        from heat_container_hooks.engines import compose as compose_engine
+        steps, notes = compose_engine.ComposeEngine(
+            job.settings, job.conf.compose).preview(
+                job.desired, job.owner, job.deployment.action)
+        return steps, list(job.desired.notes) + notes
+
     def converge(self, job):
         from heat_container_hooks.engines import compose as compose_engine
         engine = compose_engine.ComposeEngine(job.settings, job.conf.compose)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from tests.functional import base
+from tests.functional import test_compose
 
 SERVICE = ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 0.2; done"]
 
@@ -74,10 +75,9 @@ class PreviewChecks:
         self.assertEqual(1, code)
         self.assertIn('inputs.deploy_action', err)
         code, _, err = self.plan(self.item(
-            {'services': {'svc': {'image': self.image}}},
-            group='docker-compose'))
+            {'command': 'install', 'image': self.image}, group='atomic'))
         self.assertEqual(1, code)
-        self.assertIn('cannot preview the docker-compose group', err)
+        self.assertIn('cannot preview the atomic group', err)
         self.assertEqual([], self.ids())
 
 
@@ -89,3 +89,38 @@ class DockerCmdPreviewTest(PreviewChecks, base.FunctionalTest):
 class ContainerPreviewTest(PreviewChecks, base.FunctionalTest):
 
     group = 'container'
+
+
+class ComposePreviewTest(PreviewChecks, test_compose.ComposeHelpers,
+                         base.FunctionalTest):
+    """Compose decides per service on ``up``; the preview reuses the run's
+    no-op check (the last successful up's digest) to say "nothing"."""
+
+    compose_version = 'v2'
+
+    def compose(self, env='1', with_b=True):
+        services = {'a': {'image': self.image, 'command': SERVICE,
+                          'environment': {'V': env}}}
+        if with_b:
+            services['b'] = {'image': self.image, 'command': SERVICE}
+        return self.item({'version': '3', 'services': services},
+                         name=self.prefix)
+
+    def test_plan_then_run(self):
+        self.assertEqual((2, {'a': 'create', 'b': 'create'}),
+                         self.preview(self.compose()))
+        self.assertEqual([], self.ids())
+        self.assertEqual(0, self.run_hook(self.compose()).code)
+        before = self.ids()
+        self.assertEqual((0, {'a': 'keep', 'b': 'keep'}),
+                         self.preview(self.compose()))
+        self.assertEqual((2, {'a': 'up', 'b': 'up'}),
+                         self.preview(self.compose(env='2')))
+        code, steps = self.preview(self.compose(with_b=False))
+        self.assertEqual((2, 'up'), (code, steps['a']))
+        item = self.compose()
+        item['inputs'].append({'name': 'deploy_action', 'value': 'DELETE'})
+        self.assertEqual((2, {'a': 'remove', 'b': 'remove'}),
+                         self.preview(item))
+        self.assertEqual(before, self.ids())
+        self.assertEqual(0, self.run_hook(item).code)
