@@ -335,13 +335,14 @@ class ContainerFailed(errors.HookError):
 
 
 def wait_ready(api, ident, name, start_timeout, healthy_timeout,
-               probe_period=0):
+               probe_period=0, finished_codes=()):
     """Wait until the container runs, and is healthy when it has a
     healthcheck in force (its own or its image's, per the engine's inspect
-    data; a ``NONE`` test means none). Returns (state, health). Raises
-    ContainerFailed if it exits, turns unhealthy, or the timeout
-    (``start_timeout``, or ``healthy_timeout`` with a healthcheck; seconds)
-    passes.
+    data; a ``NONE`` test means none), or, for a container that may finish
+    (a detached one without a restart policy), has exited with one of
+    ``finished_codes``. Returns (state, health). Raises ContainerFailed if
+    it exits otherwise, turns unhealthy, or the timeout (``start_timeout``,
+    or ``healthy_timeout`` with a healthcheck; seconds) passes.
 
     While the engine's health is still "starting", the container's own
     check is also run through exec every ``probe_period`` seconds
@@ -349,11 +350,11 @@ def wait_ready(api, ident, name, start_timeout, healthy_timeout,
     is ready and its health is returned as ``passed``."""
     with interrupt.step('waiting for container %s to be ready' % name):
         return _wait_ready(api, ident, name, start_timeout, healthy_timeout,
-                           probe_period)
+                           probe_period, finished_codes)
 
 
 def _wait_ready(api, ident, name, start_timeout, healthy_timeout,
-                probe_period):
+                probe_period, finished_codes):
     from heat_container_hooks import healthprobe
     started = time.monotonic()
     delay = 0.05
@@ -364,6 +365,8 @@ def _wait_ready(api, ident, name, start_timeout, healthy_timeout,
         status, health, exit_code = state_of(info)
         healthy = healthprobe.healthcheck_of(info) is not None
         deadline = started + (healthy_timeout if healthy else start_timeout)
+        if status == 'exited' and exit_code in finished_codes:
+            return status, health
         if status in ('exited', 'dead'):
             raise ContainerFailed(
                 'container %s exited with code %s while starting%s'
@@ -401,6 +404,21 @@ def _wait_ready(api, ident, name, start_timeout, healthy_timeout,
         delay = min(delay * 1.5, 0.5)
 
 
+def exec_exit_code(api, exec_id, patience=10.0):
+    """The exit code of a finished exec (int; None if the engine still
+    reports it running after ``patience`` seconds). The engine can end an
+    exec's output stream a moment before it records the exit code (seen
+    under load), so this polls ``exec_inspect`` until Running is false."""
+    deadline = time.monotonic() + patience
+    delay = 0.02
+    while True:
+        info = api.exec_inspect(exec_id)
+        if not info.get('Running') or time.monotonic() >= deadline:
+            return info.get('ExitCode')
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
 def wait_exit(api, ident, name, timeout):
     """Wait for a one-shot container to exit; returns its exit code."""
     import requests.exceptions
@@ -421,12 +439,14 @@ def wait_exit(api, ident, name, timeout):
     return result.get('StatusCode')
 
 
-def settle(api, items, settle_time):
+def settle(api, items, settle_time, finished_codes=None):
     """Check the started long-running containers (ContainerResults) once
     more, just before the run replies: each must still be up (running, or
-    restarting under its restart policy). ``settle_time`` > 0 first gives
-    them that many seconds in which to fail. One list query for all of
-    them; logs are read only for those that failed."""
+    restarting under its restart policy), or, for one that may finish
+    (``finished_codes``: {container id: accepted exit codes}), have exited
+    with an accepted code. ``settle_time`` > 0 first gives them that many
+    seconds in which to fail. One list query for all of them; logs are
+    read only for those that failed."""
     items = list(items)
     if not items:
         return items
@@ -444,6 +464,9 @@ def settle(api, items, settle_time):
         item.state = state
         item.exit_code = _exit_code_from_status(
             listed.get('Status', '')) if listed else None
+        if state == 'exited' and item.exit_code in \
+                (finished_codes or {}).get(item.id, ()):
+            continue
         if item.exit_code is not None:
             what = 'exited with code %s' % item.exit_code
         elif listed:

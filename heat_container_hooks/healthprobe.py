@@ -168,7 +168,7 @@ class HealthProbe:
                 stdin=False, tty=False, privileged=False, user=self.user,
                 workdir=self.workdir)
             output = self.api.exec_start(created['Id'])
-            code = self.api.exec_inspect(created['Id']).get('ExitCode')
+            code = dockerapi.exec_exit_code(self.api, created['Id'])
         except dockerapi.engine_errors() as exc:
             code, output = None, dockerapi.reason(exc).encode()
         text = (output or b'').decode('utf-8', 'replace').strip()

@@ -119,7 +119,7 @@ def write_executable(path, text, force=False):
     try:
         with os.fdopen(fd, 'w', encoding='utf-8') as handle:
             handle.write(text)
-        os.chmod(tmp, 0o755)
+        os.chmod(tmp, 0o755)  # a hook is an executable  # nosec B103
         if os.path.islink(path) or os.path.isdir(path):
             _remove(path)
         os.replace(tmp, path)

@@ -135,6 +135,9 @@ def _step_for(spec, current, image_ids):
                     reason='did not finish with an accepted exit code')
     if current.state in ('running', 'restarting', 'paused'):
         return Step(Act.KEEP, spec.name, spec, current, reason='unchanged')
+    if spec.may_finish and current.state == 'exited' and \
+            current.exit_code in spec.exit_codes:
+        return Step(Act.KEEP, spec.name, spec, current, reason='finished')
     return Step(Act.START, spec.name, spec, current,
                 reason='unchanged but %s' % current.state)
 

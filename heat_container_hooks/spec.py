@@ -92,6 +92,15 @@ class ContainerSpec:
     def is_oneshot(self):
         return self.action == RUN and not self.detach
 
+    @property
+    def may_finish(self):
+        """A detached container without a restart policy: it may end on
+        its own. TripleO runs its ``*_init_logs`` chown containers this
+        way and paunch never waits on them; such a container succeeds by
+        running, or by exiting with one of its ``exit_codes``."""
+        return (self.action == RUN and self.detach
+                and (self.restart or 'no') == 'no')
+
     def env_dict(self):
         return dict(self.environment)
 

@@ -1,4 +1,13 @@
-"""Options of heat-container-agent, in the [agent] group."""
+"""Options of heat-container-agent, in the [agent] group.
+
+Besides the agent's own options, the group holds keystoneauth1's: the auth
+plugin options (``auth_type`` picks the plugin: ``password``,
+``v3applicationcredential``, ``token``, ...; its options are read when the
+agent loads it) and the session options, which also give the TLS settings
+of every HTTP request the agent makes (Heat, Keystone, signal URLs).
+keystoneauth1 is imported only by the agent (register_keystone_opts), not
+by every hook run: its import costs a hook 0.1-0.2 s.
+"""
 
 from oslo_config import cfg
 
@@ -12,8 +21,8 @@ agent_opts = [
     cfg.ListOpt('local_path', default=[],
                 help='Files or directories of heat-config lists to run '
                      '(a JSON list of items, or {"deployments": [...]}; in '
-                     'a directory every *.json file). This is what the '
-                     'upstream collectors write, and what tests use.'),
+                     'a directory every file ending in .json). This is what '
+                     'the upstream collectors write, and what tests use.'),
     cfg.StrOpt('server_id',
                help='Nova/DeployedServer id whose software deployments are '
                     'collected from Heat (GET /v1/<project>/'
@@ -27,23 +36,13 @@ agent_opts = [
     cfg.StrOpt('heat_token', secret=True,
                help='Token sent to heat_url when Keystone is not used (any '
                     'value for a noauth Heat).'),
-    cfg.StrOpt('auth_url', help='Keystone v3 URL for collecting.'),
-    cfg.StrOpt('user_id', help='Keystone user id (the stack user).'),
-    cfg.StrOpt('username', help='Keystone user name.'),
-    cfg.StrOpt('password', secret=True, help='Keystone password.'),
-    cfg.StrOpt('project_id', help='Keystone project id.'),
-    cfg.StrOpt('project_name', help='Keystone project name.'),
-    cfg.StrOpt('user_domain_name', default='Default',
-               help='Domain of username.'),
-    cfg.StrOpt('project_domain_name', default='Default',
-               help='Domain of project_name.'),
+    # Keystone: keystoneauth's auth plugin options (auth_type, and the
+    # chosen plugin's auth_url, username, application_credential_id, ...)
+    # and session options (cafile, certfile, keyfile, insecure, timeout)
+    # are registered in this group too: see register_opts.
     cfg.StrOpt('region_name', help='Region of the orchestration endpoint.'),
     cfg.StrOpt('interface', default='public',
                help='Endpoint interface to use from the catalog.'),
-    cfg.StrOpt('ca_file', help='CA bundle for HTTPS to Heat, Keystone and '
-                               'signal URLs.'),
-    cfg.BoolOpt('insecure', default=False,
-                help='Do not verify HTTPS certificates.'),
     # Running.
     cfg.FloatOpt('polling_interval', default=30, min=0.1,
                  help='Seconds between two collections when running as a '
@@ -94,9 +93,55 @@ agent_opts = [
 ]
 
 
+# The auth plugins whose options the sample config and the docs show (any
+# keystoneauth1 plugin works at run time).
+DOCUMENTED_PLUGINS = ('password', 'v3applicationcredential', 'token')
+
+# Names the agent used before keystoneauth's session options.
+SESSION_DEPRECATIONS = {
+    'cafile': [cfg.DeprecatedOpt('ca_file', group=GROUP)],
+}
+
+
+def session_opts():
+    """keystoneauth1's session (TLS, timeout) options, as registered."""
+    from keystoneauth1 import loading as ks_loading
+    return ks_loading.get_session_conf_options(
+        deprecated_opts=SESSION_DEPRECATIONS)
+
+
+def auth_opts():
+    """auth_type, auth_section and the options of DOCUMENTED_PLUGINS, each
+    name once (the plugins share auth_url, project_id, ...)."""
+    from keystoneauth1 import loading as ks_loading
+    opts, seen = [], set()
+    found = list(ks_loading.get_auth_common_conf_options())
+    for plugin in DOCUMENTED_PLUGINS:
+        found.extend(ks_loading.get_auth_plugin_conf_options(plugin))
+    for opt in found:
+        if opt.dest not in seen:
+            seen.add(opt.dest)
+            opts.append(opt)
+    return opts
+
+
 def register_opts(conf):
+    """Register the agent's own options in [agent] (every process)."""
     conf.register_opts(agent_opts, group=GROUP)
 
 
+def register_keystone_opts(conf):
+    """Register keystoneauth1's session and auth options in [agent]
+    (idempotent; the agent calls it before reading them). The chosen
+    plugin's own options are registered by
+    keystoneauth1.loading.load_auth_from_conf_options when it loads."""
+    from keystoneauth1 import loading as ks_loading
+    register_opts(conf)
+    ks_loading.register_session_conf_options(
+        conf, GROUP, deprecated_opts=SESSION_DEPRECATIONS)
+    ks_loading.register_auth_conf_options(conf, GROUP)
+
+
 def list_opts():
-    return [(GROUP, agent_opts)]
+    """Entry point for oslo-config-generator and the docs."""
+    return [(GROUP, agent_opts + session_opts() + auth_opts())]

@@ -12,6 +12,7 @@ import threading
 
 from oslo_log import log as logging
 
+from heat_container_hooks.agent import opts as opts_mod
 from heat_container_hooks.agent import runner
 from heat_container_hooks.agent import signalling
 from heat_container_hooks.agent import state as state_mod
@@ -29,25 +30,28 @@ class CollectError(Exception):
 
 def heat_client(conf):
     """python-heatclient for collecting (and deployments-api signals), or
-    None when no Heat is configured."""
+    None when no Heat is configured.
+
+    With [agent] auth_type set, keystoneauth1 loads that auth plugin and a
+    session (TLS options included) from [agent], and the endpoint comes
+    from the catalog (heat_url overrides it). Without auth_type, heat_url
+    and heat_token reach Heat with no Keystone (the local noauth Heat).
+    """
+    opts_mod.register_keystone_opts(conf)
     agent = conf.agent
-    if not (agent.heat_url or agent.auth_url):
+    if not (agent.heat_url or agent.auth_type):
         return None
     from heatclient import client
-    if not agent.auth_url:
+    if not agent.auth_type:
         return client.Client('1', endpoint=agent.heat_url,
                              token=agent.heat_token or 'noauth',
-                             insecure=agent.insecure, ca_file=agent.ca_file)
-    from keystoneauth1.identity import v3
-    from keystoneauth1 import session
-    auth = v3.Password(auth_url=agent.auth_url, user_id=agent.user_id,
-                       username=agent.username, password=agent.password,
-                       project_id=agent.project_id,
-                       project_name=agent.project_name,
-                       user_domain_name=agent.user_domain_name,
-                       project_domain_name=agent.project_domain_name)
-    sess = session.Session(auth=auth, verify=False if agent.insecure
-                           else (agent.ca_file or True))
+                             insecure=agent.insecure, ca_file=agent.cafile,
+                             cert_file=agent.certfile,
+                             key_file=agent.keyfile)
+    from keystoneauth1 import loading as ks_loading
+    auth = ks_loading.load_auth_from_conf_options(conf, opts_mod.GROUP)
+    sess = ks_loading.load_session_from_conf_options(conf, opts_mod.GROUP,
+                                                     auth=auth)
     kwargs = {'session': sess, 'service_type': 'orchestration',
               'interface': agent.interface, 'region_name': agent.region_name}
     if agent.heat_url:

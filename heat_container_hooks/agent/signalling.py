@@ -17,6 +17,7 @@ import time
 
 from oslo_log import log as logging
 
+from heat_container_hooks.agent import opts as opts_mod
 from heat_container_hooks import reply as reply_mod
 
 LOG = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ def failure_reason(reason, reply):
 class Signaller:
 
     def __init__(self, conf, heat=None, sleep=time.sleep):
+        opts_mod.register_keystone_opts(conf)
         self.conf = conf
         self.agent = conf.agent
         self.heat = heat            # the collecting Heat client, if any
@@ -130,10 +132,14 @@ class Signaller:
                 attempt += 1
                 delay = min(delay * 2 or 0.1, self.agent.signal_backoff_max)
 
-    def _verify(self):
-        if self.agent.insecure:
-            return False
-        return self.agent.ca_file or True
+    def _tls(self, **kwargs):
+        """A keystoneauth1 session (no auth) built from the [agent] session
+        options: its ``verify`` and ``cert`` are the TLS settings of every
+        request, as keystoneauth reads cafile, certfile, keyfile and
+        insecure."""
+        from keystoneauth1 import loading as ks_loading
+        return ks_loading.load_session_from_conf_options(
+            self.conf, 'agent', **kwargs)
 
     def _http(self, item, reply):
         import requests
@@ -145,11 +151,13 @@ class Signaller:
                 'CFN_SIGNAL and TEMP_URL_SIGNAL deployments)'
                 % transport_of(item))
         verb = values.get('deploy_signal_verb') or 'POST'
+        tls = self._tls()
         try:
             answer = requests.request(
                 verb, url, data=json.dumps(reply),
                 headers={'Content-Type': 'application/json'},
-                timeout=self.agent.signal_timeout, verify=self._verify())
+                timeout=self.agent.signal_timeout, verify=tls.verify,
+                cert=tls.cert)
         except requests.RequestException as exc:
             raise SignalError('%s %s: %s' % (verb, _safe_url(url),
                                              type(exc).__name__))
@@ -164,7 +172,6 @@ class Signaller:
 
     def _keystone_session(self, values):
         from keystoneauth1.identity import v3
-        from keystoneauth1 import session
         missing = [n for n in ('deploy_auth_url', 'deploy_password')
                    if not values.get(n)]
         if missing:
@@ -176,8 +183,7 @@ class Signaller:
                            user_id=values.get('deploy_user_id'),
                            password=values['deploy_password'],
                            project_id=values.get('deploy_project_id'))
-        return session.Session(auth=auth, verify=self._verify(),
-                               timeout=self.agent.signal_timeout)
+        return self._tls(auth=auth, timeout=self.agent.signal_timeout)
 
     def _heat_signal(self, item, reply):
         from heatclient import client as heat_client

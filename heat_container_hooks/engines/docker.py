@@ -229,7 +229,7 @@ class DockerEngine:
             self.close()
 
     def execute(self, plan, owner, config_id, result):
-        started = []
+        started, finishing = [], {}
         results = self._parallel(self._remove, plan.removals)
         result.results.extend(results)
         if self._first_error(results, result):
@@ -243,6 +243,9 @@ class DockerEngine:
                            if r.act in (Act.CREATE, Act.REPLACE,
                                         Act.START)
                            and not (s.spec and s.spec.is_oneshot) and r.id)
+            finishing.update((r.id, s.spec.exit_codes)
+                             for r, s in zip(results, stage.run_steps)
+                             if s.spec and s.spec.may_finish and r.id)
             if self._first_error(results, result):
                 return
             for step in stage.exec_steps:
@@ -250,7 +253,7 @@ class DockerEngine:
                 result.results.append(exec_result)
                 if self._first_error([exec_result], result):
                     return
-        self._settle(started, result)
+        self._settle(started, result, finishing)
 
     def _parallel(self, func, steps):
         """Run func over steps, up to WIDE_WORKERS at once: stops and
@@ -419,7 +422,9 @@ class DockerEngine:
             self.api, ident, step.name,
             start_timeout=self.settings.start_timeout,
             healthy_timeout=self.settings.healthy_timeout,
-            probe_period=self.settings.health_probe_period)
+            probe_period=self.settings.health_probe_period,
+            finished_codes=spec.exit_codes if spec and spec.may_finish
+            else ())
         return outcome_mod.ContainerResult(step.name, step.act,
                                            id=ident, state=status,
                                            health=health, reason=step.reason)
@@ -483,7 +488,7 @@ class DockerEngine:
                       'exec_timeout)' % (step.name, spec.exec_target,
                                          self.settings.exec_timeout))
         out, err = done['output']
-        code = self.api.exec_inspect(created['Id']).get('ExitCode')
+        code = dockerapi.exec_exit_code(self.api, created['Id'])
         result = outcome_mod.ContainerResult(
             step.name, Act.EXEC, id=info['Id'], state='exited',
             exit_code=code, reason=step.reason,
@@ -495,14 +500,16 @@ class DockerEngine:
                                ', '.join(map(str, spec.exit_codes))))
         return result
 
-    def _settle(self, started, result):
+    def _settle(self, started, result, finishing):
         """Fail the run if a container it started exits within
-        settle_time."""
+        settle_time (but one that may finish, with an accepted code:
+        ``finishing`` maps its id to its exit codes)."""
         if not started:
             return
         with interrupt.step('checking the started containers once more'):
             self._first_error(dockerapi.settle(
-                self.api, started, self.settings.settle_time), result)
+                self.api, started, self.settings.settle_time, finishing),
+                result)
 
     # -- cleanup -----------------------------------------------------------
 

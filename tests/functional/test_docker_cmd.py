@@ -182,6 +182,25 @@ class DockerCmdTest(base.FunctionalTest):
         self.assertIn(web, result.error.splitlines()[0])
         self.assertIn('exited with code 4', result.error)
 
+    def test_detached_container_without_restart_may_finish(self):
+        # TripleO's *_init_logs containers: detached, no restart policy,
+        # done in a moment (paunch never waits on them). Exiting with an
+        # accepted code is their success, and a re-run keeps them; an
+        # exit with another code still fails (the test above).
+        init, web = self.name('init'), self.name('web')
+        config = {init: {'image': self.image,
+                         'command': ['sh', '-c', 'echo chowned']},
+                  web: self.service(start_order=1, restart='always')}
+        result = self.run_hook(self.item(config, resource='svc'))
+        self.assertEqual(0, result.code, result.error)
+        first = self.state(init)
+        self.assertEqual('exited', first[2])
+        self.assertEqual(0, self.container(init).attrs['State']['ExitCode'])
+        self.assertEqual('running', self.state(web)[2])
+        again = self.run_hook(self.item(config, resource='svc'))
+        self.assertEqual(0, again.code, again.error)
+        self.assertEqual(first, self.state(init))
+
     def test_unusable_log_file_is_a_reply_not_a_traceback(self):
         self.write_conf(log_file='/proc/nonexistent/hook.log')
         result = self.run_hook(self.item({self.name('web'): self.service()}))

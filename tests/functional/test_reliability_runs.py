@@ -87,7 +87,7 @@ class InterruptTest(rel.ReliabilityBase):
         result = run.finish()
         self.assertEqual(143, result.status, result.error)
         self.assertRegex(result.error, r'^interrupted by SIGTERM while '
-                         r'(waiting for container %s to be healthy|starting '
+                         r'(waiting for container %s to be ready|starting '
                          r'container %s) ' % (svc, svc))
         # The next run keeps the container and finishes the wait.
         again = self.run_hook(item)

@@ -27,16 +27,24 @@ def cache_dir():
 def heat_agents_dir():
     """The unpacked heat-agents sdist (downloaded on first use)."""
     root = os.path.join(cache_dir(), 'heat-agents-%s' % HEAT_AGENTS_VERSION)
+    unpack_sdist('heat-agents==%s' % HEAT_AGENTS_VERSION, root)
+    return _source_dir(root)
+
+
+def unpack_sdist(requirement, root, env=None, prepare=None):
+    """Download the sdist of ``requirement`` with pip and unpack it into
+    ``root``, once: a marker file says it is done. ``prepare(root)`` runs
+    before the marker is written (for trees that need a build step)."""
     marker = os.path.join(root, '.unpacked')
     if os.path.exists(marker):
-        return _source_dir(root)
+        return
     os.makedirs(root, exist_ok=True)
     with tempfile.TemporaryDirectory() as download:
         subprocess.run(
             [sys.executable, '-m', 'pip', 'download', '--quiet', '--no-deps',
-             '--no-binary', ':all:', '-d', download,
-             'heat-agents==%s' % HEAT_AGENTS_VERSION], check=True,
-            stdout=subprocess.DEVNULL)
+             '--no-binary', ':all:', '-d', download, requirement],
+            check=True, stdout=subprocess.DEVNULL,
+            env=dict(os.environ, **(env or {})))
         archive = glob.glob(os.path.join(download, '*.tar.gz'))[0]
         with tarfile.open(archive) as tar:
             # The 'data' filter where this Python has it (3.11.4+; not
@@ -45,8 +53,9 @@ def heat_agents_dir():
                 tar.extractall(root, filter='data')
             else:
                 tar.extractall(root)
+    if prepare is not None:
+        prepare(root)
     open(marker, 'w').close()
-    return _source_dir(root)
 
 
 def _source_dir(root):

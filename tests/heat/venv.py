@@ -1,8 +1,9 @@
 """The pinned Heat virtualenv, cached between runs.
 
 The venv lives under $HCH_CACHE (default ~/.cache/heat-container-hooks),
-in a directory named after a hash of the pins and the Python version, so
-changing a pin builds a new one and an unchanged one is reused at once.
+in a directory named after a hash of the pins, the project's
+constraints.txt and the Python version, so changing a pin builds a new
+one and an unchanged one is reused at once.
 Concurrent test workers wait on a file lock instead of installing twice.
 """
 
@@ -18,6 +19,8 @@ from tests.functional import upstream
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REQUIREMENTS = os.path.join(HERE, 'requirements-heat.txt')
+# The project's pins: Heat's dependencies install at the versions tested.
+CONSTRAINTS = os.path.join(HERE, '..', '..', 'constraints.txt')
 
 
 def cache_root():
@@ -31,7 +34,10 @@ def pins():
 
 
 def venv_key():
-    text = '\n'.join(pins() + ['python=%d.%d' % sys.version_info[:2]])
+    with open(CONSTRAINTS) as handle:
+        constraints = handle.read()
+    python = 'python=%d.%d' % sys.version_info[:2]
+    text = '\n'.join(pins() + [python, constraints])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -65,7 +71,7 @@ def ensure_venv(log=None):
                            stdout=out, stderr=subprocess.STDOUT)
             subprocess.run([python(path), '-m', 'pip', 'install', '-q',
                             '--disable-pip-version-check', '-r',
-                            REQUIREMENTS], check=True,
+                            REQUIREMENTS, '-c', CONSTRAINTS], check=True,
                            stdout=out, stderr=subprocess.STDOUT)
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)

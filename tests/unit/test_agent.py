@@ -180,24 +180,30 @@ class TestHTTPSignals(AgentTestCase):
             item(transport='NO_SIGNAL'), OK))
 
 
+def keystone_token(heat_url):
+    """Keystone v3's answer to POST /v3/auth/tokens, with a catalog whose
+    orchestration endpoint is ``heat_url``."""
+    return 201, {'X-Subject-Token': 'tok'}, {'token': {
+        'methods': ['password'],
+        'expires_at': '2099-01-01T00:00:00.000000Z',
+        'user': {'id': 'u1', 'name': 'u',
+                 'domain': {'id': 'default', 'name': 'D'}},
+        'project': {'id': 'p1', 'name': 'p',
+                    'domain': {'id': 'default', 'name': 'D'}},
+        'roles': [{'id': 'r', 'name': 'member'}],
+        'catalog': [{'type': 'orchestration', 'id': 's',
+                     'name': 'heat', 'endpoints': [{
+                         'id': 'e', 'interface': 'public',
+                         'region': 'R', 'region_id': 'R',
+                         'url': heat_url}]}]}}
+
+
 class TestHeatSignal(AgentTestCase):
 
     def test_signal_through_keystone_and_heatclient(self):
         def answer(method, path, data):
             if path == '/v3/auth/tokens':
-                return 201, {'X-Subject-Token': 'tok'}, {'token': {
-                    'methods': ['password'],
-                    'expires_at': '2099-01-01T00:00:00.000000Z',
-                    'user': {'id': 'u1', 'name': 'u',
-                             'domain': {'id': 'default', 'name': 'D'}},
-                    'project': {'id': 'p1', 'name': 'p',
-                                'domain': {'id': 'default', 'name': 'D'}},
-                    'roles': [{'id': 'r', 'name': 'member'}],
-                    'catalog': [{'type': 'orchestration', 'id': 's',
-                                 'name': 'heat', 'endpoints': [{
-                                     'id': 'e', 'interface': 'public',
-                                     'region': 'R', 'region_id': 'R',
-                                     'url': api.url + '/v1/p1'}]}]}}
+                return keystone_token(api.url + '/v1/p1')
             return 200, {}, {}
         api = self.api(answer)
         deployment = item(transport='HEAT_SIGNAL', extra=[
@@ -210,6 +216,75 @@ class TestHeatSignal(AgentTestCase):
         self.assertEqual('POST', method)
         self.assertEqual('/v1/p1/stacks/st/1234/resources/dep/signal', path)
         self.assertEqual(OK, data)
+
+
+class TestKeystoneOptions(AgentTestCase):
+    """[agent] holds keystoneauth1's options: auth_type picks the auth
+    plugin, whose own options (and the session's TLS options) are read
+    from the same group."""
+
+    def setUp(self):
+        super().setUp()
+
+        def answer(method, path, data):
+            if path == '/v3/auth/tokens':
+                return keystone_token(self.heat.url + '/v1/p1')
+            if path == '/v1/p1/software_deployments/metadata/srv':
+                return 200, {}, {'metadata': [item('a')]}
+            return 404, {}, {}
+        self.heat = self.api(answer)
+
+    def load(self, text):
+        from oslo_config import cfg
+        path = os.path.join(self.tmp, 'agent.conf')
+        with open(path, 'w') as handle:
+            handle.write('[agent]\nserver_id = srv\n' + text)
+        conf = cfg.ConfigOpts()
+        conf_mod.register_opts(conf)
+        conf([], project='hch-test', default_config_files=[path])
+        self.addCleanup(conf.reset)
+        return conf
+
+    def collect(self, conf):
+        items, complete = service.collect(conf, service.heat_client(conf))
+        self.assertTrue(complete)
+        self.assertEqual(['a'], [i['name'] for i in items])
+        token, = [d for m, p, d in self.heat.requests
+                  if (m, p) == ('POST', '/v3/auth/tokens')]
+        return token['auth']['identity']
+
+    def test_password_plugin(self):
+        identity = self.collect(self.load(
+            'auth_type = password\nauth_url = %s/v3\nusername = u\n'
+            'password = pw\nuser_domain_name = D\nproject_name = p\n'
+            'project_domain_name = D\n' % self.heat.url))
+        self.assertEqual(['password'], identity['methods'])
+        self.assertEqual({'name': 'u', 'password': 'pw',
+                          'domain': {'name': 'D'}},
+                         identity['password']['user'])
+
+    def test_application_credential_plugin(self):
+        identity = self.collect(self.load(
+            'auth_type = v3applicationcredential\nauth_url = %s/v3\n'
+            'application_credential_id = ac1\n'
+            'application_credential_secret = s3\n' % self.heat.url))
+        self.assertEqual(['application_credential'], identity['methods'])
+        self.assertEqual({'id': 'ac1', 'secret': 's3'},
+                         identity['application_credential'])
+
+    def test_no_auth_type_and_no_heat_url_is_no_heat(self):
+        self.assertIsNone(service.heat_client(self.load(
+            'auth_url = %s/v3\n' % self.heat.url)))
+
+    def test_tls_session_options_reach_every_request(self):
+        conf = self.load('ca_file = /etc/hch-ca.pem\ncertfile = /c.pem\n'
+                         'keyfile = /k.pem\n')
+        session = signalling.Signaller(conf)._tls()
+        # ca_file, the agent's old name, still sets keystoneauth's cafile.
+        self.assertEqual('/etc/hch-ca.pem', session.verify)
+        self.assertEqual(('/c.pem', '/k.pem'), session.cert)
+        insecure = signalling.Signaller(self.load('insecure = true\n'))
+        self.assertIs(False, insecure._tls().verify)
 
 
 class TestLocalHeat(AgentTestCase):

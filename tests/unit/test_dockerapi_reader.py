@@ -197,3 +197,28 @@ class EngineAccessTest(testtools.TestCase):
         self.access.warm_up().join()
         exc = self.assertRaises(errors.EngineError, lambda: self.access.api)
         self.assertIn('cannot reach the engine', str(exc))
+
+
+class ExecExitCodeTest(testtools.TestCase):
+    """An exec's exit code is read once the engine says it has finished."""
+
+    class Api:
+        def __init__(self, answers):
+            self.answers = list(answers)
+            self.calls = 0
+
+        def exec_inspect(self, exec_id):
+            self.calls += 1
+            return self.answers.pop(0) if len(self.answers) > 1 \
+                else self.answers[0]
+
+    def test_waits_until_the_engine_records_the_exit(self):
+        api = self.Api([{'Running': True, 'ExitCode': None},
+                        {'Running': True, 'ExitCode': None},
+                        {'Running': False, 'ExitCode': 3}])
+        self.assertEqual(3, dockerapi.exec_exit_code(api, 'x'))
+        self.assertEqual(3, api.calls)
+
+    def test_gives_up_after_its_patience(self):
+        api = self.Api([{'Running': True, 'ExitCode': None}])
+        self.assertIsNone(dockerapi.exec_exit_code(api, 'x', patience=0.05))

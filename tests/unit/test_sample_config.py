@@ -7,6 +7,10 @@ from heat_container_hooks import conf
 
 SAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', 'etc',
                       'heat-container-hooks.conf.sample')
+# What tox -e genconfig and the docs' sample generate from.
+GENERATOR_CONFIG = os.path.join(os.path.dirname(SAMPLE),
+                                'oslo-config-generator',
+                                'heat-container-hooks.conf')
 
 
 class SampleConfigTest(testtools.TestCase):
@@ -36,8 +40,7 @@ class SampleConfigTest(testtools.TestCase):
         from oslo_config import generator
         gen_conf = cfg.ConfigOpts()
         generator.register_cli_opts(gen_conf)
-        gen_conf(['--namespace', 'heat-container-hooks',
-                  '--namespace', 'oslo.log'])
+        gen_conf(['--config-file', GENERATOR_CONFIG])
         out = io.StringIO()
         generator.generate(gen_conf, output_file=out)
         with open(SAMPLE) as handle:
