@@ -36,7 +36,10 @@ class PreviewChecks:
         config = {self.a: {'image': self.image, 'command': SERVICE,
                            'environment': {'V': env}}}
         if with_b:
-            config[self.b] = {'image': self.image, 'command': SERVICE}
+            # A restart policy: stopped, it is started again (without
+            # one, a detached container may finish and is kept).
+            config[self.b] = {'image': self.image, 'command': SERVICE,
+                              'restart': 'always'}
         return self.item(config, action=action)
 
     def ids(self):
