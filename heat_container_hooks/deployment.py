@@ -11,6 +11,8 @@ them back without evaluating anything.
 
 import ast
 import dataclasses
+import enum
+import functools
 import json
 from typing import Any
 
@@ -30,8 +32,27 @@ DEPLOY_INPUTS = (
 CREDENTIAL_INPUTS = ('deploy_password', 'deploy_signal_id', 'deploy_user_id',
                      'deploy_username', 'deploy_queue_id', 'deploy_auth_url')
 
-ACTIONS = ('CREATE', 'UPDATE', 'DELETE', 'SUSPEND', 'RESUME', 'CHECK',
-           'ADOPT', 'ROLLBACK', 'SNAPSHOT')
+
+class Action(str, enum.Enum):
+    """The ``deploy_action`` input: the five actions Heat's
+    SoftwareDeployment sends (its ``actions`` property allows no other).
+    Absent (an item run by hand, or an old agent) means CREATE, as
+    heat-agents' hooks treat every action but DELETE as a deploy. Anything
+    else, lower-case spellings included (Heat sends capitals, and
+    heat-agents would deploy on ``delete``), is refused by ``parse_action``
+    before anything is touched."""
+
+    CREATE = 'CREATE'
+    UPDATE = 'UPDATE'
+    DELETE = 'DELETE'
+    SUSPEND = 'SUSPEND'
+    RESUME = 'RESUME'
+
+    def __str__(self):
+        return self.value
+
+
+ACTIONS = tuple(a.value for a in Action)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,9 +106,12 @@ class Deployment:
             return default
         return item.value
 
-    @property
+    @functools.cached_property
     def action(self):
-        return str(self.input_value('deploy_action', 'CREATE')).upper()
+        """The deploy_action as an Action, parsed once (see
+        ``parse_action``). Raises InvalidDeployment naming
+        ``inputs.deploy_action`` when it is not one."""
+        return parse_action(self.input_value('deploy_action'))
 
     @property
     def stack_id(self):
@@ -211,15 +235,41 @@ def _parse_inputs(raw, problems):
     return tuple(inputs)
 
 
+def parse_action(value):
+    """An Action from the deploy_action input's value (None: CREATE).
+    Raises InvalidDeployment naming ``inputs.deploy_action`` and the five
+    actions for any other value: an unknown word, another spelling, a
+    number, a list or a boolean."""
+    if value is None:
+        return Action.CREATE
+    if isinstance(value, str):
+        try:
+            return Action(value)
+        except ValueError:
+            found = 'is %r' % _clip_text(value)
+    else:
+        found = 'is %s, not a string' % _a(_json_type(value))
+    raise errors.InvalidDeployment([errors.Problem(
+        'inputs.deploy_action', found + ', not a Heat deployment action',
+        'use one of %s (in capitals, as Heat sends it), or leave it out '
+        'for CREATE' % ', '.join(ACTIONS))])
+
+
+def _clip_text(text, limit=40):
+    return text if len(text) <= limit else text[:limit] + '...'
+
+
 def check_deploy_inputs(deployment):
     """Raise InvalidDeployment naming every deploy_* input whose value is
     not text (Heat sends strings; the hooks read them as text: the owner,
-    the action). Not part of ``from_dict``: cleanup reads the whole list
+    the action; ``Deployment.action`` checks deploy_action itself). Not
+    part of ``from_dict``: cleanup reads the whole list
     and must not take a current deployment for gone because of one."""
     problems = errors.Problems()
     for item in deployment.inputs:
         value = item.value
-        if item.name in DEPLOY_INPUTS and value is not None and (
+        if item.name in DEPLOY_INPUTS and item.name != 'deploy_action' \
+                and value is not None and (
                 isinstance(value, bool)
                 or not isinstance(value, (str, int, float))):
             problems.add('inputs.%s' % item.name, 'is %s, not a string'

@@ -223,7 +223,10 @@ def observe(api, label_filters=None):
             state=item.get('State', ''), labels=item.get('Labels') or {},
             image_id=item.get('ImageID', ''), image=item.get('Image', ''),
             exit_code=_exit_code_from_status(item.get('Status', '')),
-            health=_health_from_status(item.get('Status', ''))))
+            health=_health_from_status(item.get('Status', '')),
+            created=item.get('Created') or 0,
+            network_mode=(item.get('HostConfig') or {}).get(
+                'NetworkMode') or ''))
     return found
 
 
@@ -447,6 +450,8 @@ def settle(api, items, settle_time, finished_codes=None):
     items = list(items)
     if not items:
         return items
+    LOG.debug('settling %d started containers (%s) for %gs', len(items),
+              ', '.join(item.name for item in items), settle_time)
     if settle_time > 0:
         time.sleep(settle_time)
     found = {c['Id']: c for c in api.containers(

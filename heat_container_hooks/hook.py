@@ -159,6 +159,24 @@ def _bounded(failure, mask):
 
 
 def _run(group_name, text, conf, redactor):
+    job, group, option_notes = prepare(group_name, text, conf, redactor)
+    deployment, owner = job.deployment, job.owner
+    with interrupt.step('waiting for the lock of deployment %s'
+                        % owner.key):
+        with lock.held(job.settings.lock_dir, owner,
+                       job.settings.lock_timeout):
+            with interrupt.step('%s of deployment %s (group %s)'
+                                % (deployment.action, owner.key,
+                                   group_name)):
+                outcome = group.converge(job)
+    outcome.notes[:0] = list(job.inputs.notes) + option_notes
+    return reply_mod.build(deployment, outcome)
+
+
+def prepare(group_name, text, conf, redactor):
+    """Read and validate a heat-config item for ``group_name``: (Job,
+    Group, notes on its options). Touches nothing; raises
+    InvalidDeployment naming every field at fault, or HookError."""
     with interrupt.step('reading the deployment'):
         deployment = deployment_mod.parse(text)
         explicit, matched = environment.secret_input_values(
@@ -174,8 +192,12 @@ def _run(group_name, text, conf, redactor):
         # are read first: nothing uses a value before it is validated.
         problems = errors.Problems()
         problems.collect(deployment_mod.check_deploy_inputs, deployment)
+        # Which validation applies depends on the action: an unknown one
+        # ends the run here, before anything is read or touched.
+        if problems.collect(lambda: deployment.action) is None:
+            problems.raise_if_any()
         option_notes = []
-        if deployment.action == 'DELETE':
+        if deployment.action is deployment_mod.Action.DELETE:
             overrides, option_notes = problems.collect(
                 read_options, deployment.options, group,
                 lenient=True) or ({}, [])
@@ -196,15 +218,7 @@ def _run(group_name, text, conf, redactor):
              deployment.id, owner.key)
     job = groups.Job(deployment=deployment, desired=desired,
                      settings=settings, owner=owner, inputs=inputs, conf=conf)
-    with interrupt.step('waiting for the lock of deployment %s'
-                        % owner.key):
-        with lock.held(settings.lock_dir, owner, settings.lock_timeout):
-            with interrupt.step('%s of deployment %s (group %s)'
-                                % (deployment.action, owner.key,
-                                   group_name)):
-                outcome = group.converge(job)
-    outcome.notes[:0] = list(inputs.notes) + option_notes
-    return reply_mod.build(deployment, outcome)
+    return job, group, option_notes
 
 
 class _StdoutGuard:

@@ -16,6 +16,8 @@ class ObservedContainer:
     exit_code: int = None
     image: str = ''           # the reference it was created with, as listed
     health: str = ''          # starting, healthy, unhealthy; '' without one
+    created: int = 0          # when the engine made it, Unix seconds
+    network_mode: str = ''    # as the engine holds it: container:<id>, ...
 
     @property
     def fingerprint(self):

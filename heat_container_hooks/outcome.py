@@ -2,12 +2,33 @@
 it, the reply is built from it."""
 
 import dataclasses
+import enum
+
+
+class Act(str, enum.Enum):
+    """What a run did to one container: the words of deploy_stdout and of
+    the ``containers`` output's ``action`` (doc/outputs.md lists them all).
+    Every engine reports with these, and the planner plans with them."""
+
+    CREATE = 'created'
+    REPLACE = 'replaced'
+    KEEP = 'kept'
+    START = 'started'
+    STOP = 'stopped'
+    REMOVE = 'removed'
+    EXEC = 'exec'
+    RAN = 'ran'              # atomic: a RUN label that runs to its end
+    UNINSTALL = 'uninstalled'    # atomic: an UNINSTALL label ran
+    MISSING = 'missing'      # compose made no container for a service
+
+    def __str__(self):
+        return self.value
 
 
 @dataclasses.dataclass
 class ContainerResult:
     name: str
-    act: str                       # created, replaced, kept, removed, ...
+    act: Act
     id: str = ''
     state: str = ''
     health: str = ''
@@ -22,7 +43,7 @@ class ContainerResult:
         return bool(self.error)
 
     def summary(self):
-        parts = [self.act, self.name]
+        parts = [str(self.act), self.name]
         if self.id:
             parts.append('(%s)' % self.id[:12])
         state = self.state
@@ -39,7 +60,7 @@ class ContainerResult:
 
     def as_output(self):
         return {'id': self.id, 'state': self.state, 'health': self.health,
-                'exit_code': self.exit_code, 'action': self.act}
+                'exit_code': self.exit_code, 'action': str(self.act)}
 
 
 @dataclasses.dataclass

@@ -5,20 +5,13 @@ manages containers one by one.
 """
 
 import dataclasses
-import enum
 import itertools
 
 from heat_container_hooks import errors
+from heat_container_hooks import outcome
 
 
-class Act(str, enum.Enum):
-    CREATE = 'created'
-    REPLACE = 'replaced'
-    KEEP = 'kept'
-    START = 'started'
-    STOP = 'stopped'
-    REMOVE = 'removed'
-    EXEC = 'exec'
+Act = outcome.Act
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +20,16 @@ class Step:
     name: str
     spec: object = None           # ContainerSpec, for CREATE/REPLACE/EXEC
     observed: object = None       # ObservedContainer, when there is one
+    reason: str = ''
+
+
+@dataclasses.dataclass(frozen=True)
+class ToolStep:
+    """A step a tool decides itself (compose's ``up`` of a service: it
+    recreates or keeps): shown by a preview, never planned here."""
+
+    word: str
+    name: str
     reason: str = ''
 
 
@@ -104,6 +107,7 @@ def apply(desired, observed, owner, image_ids=None, field='config'):
             continue
         steps.append(_step_for(spec, current, image_ids))
     problems.raise_if_any()
+    steps = _follow_shared(steps, owned)
     wanted = {s.name for s in desired}
     removals = tuple(Step(Act.REMOVE, name, observed=c,
                           reason='no longer in the config')
@@ -138,12 +142,102 @@ def _step_for(spec, current, image_ids):
                 reason='unchanged but %s' % current.state)
 
 
+def shared_with(spec):
+    """Names of the containers whose namespaces or volumes ``spec``
+    uses: ``net``/``pid``/``ipc`` ``container:X`` and ``volumes_from``
+    ``X[:ro|:rw]``, in that order, without repeats."""
+    names = []
+    for mode in (spec.network_mode, spec.pid_mode, spec.ipc_mode):
+        if mode and mode.startswith('container:'):
+            names.append(mode[len('container:'):])
+    for ref in spec.volumes_from or ():
+        name, _, access = ref.rpartition(':')
+        names.append(name if access in ('ro', 'rw') and name else ref)
+    return list(dict.fromkeys(names))
+
+
+def _follow_shared(steps, owned):
+    """Replace a container that would be kept (or started) while what it
+    shares (see ``shared_with``) is created or replaced, or was made after
+    it (recreated behind our back): it would stay in the old container's
+    namespaces, as docker-compose avoids by recreating dependents. A
+    network namespace is checked by the id the engine holds too."""
+    by_name = {s.name: s for s in steps if not s.spec.is_exec}
+    changed = True
+    while changed:                  # a chain: db -> pause -> web
+        changed = False
+        for name, step in list(by_name.items()):
+            if step.act not in (Act.KEEP, Act.START):
+                continue
+            reason = _stale_because(step, by_name, owned)
+            if reason:
+                by_name[name] = Step(Act.REPLACE, name, step.spec,
+                                     step.observed, reason=reason)
+                changed = True
+    return [by_name.get(s.name, s) if not s.spec.is_exec else s
+            for s in steps]
+
+
+def _stale_because(step, by_name, owned):
+    for other in shared_with(step.spec):
+        dependency = by_name.get(other)
+        if dependency is None:
+            continue
+        if dependency.act in (Act.CREATE, Act.REPLACE):
+            return 'shares %s, which is %s' % (
+                other, 'replaced' if dependency.act == Act.REPLACE
+                else 'created')
+        current = owned.get(other)
+        if current is None:
+            continue
+        mode = step.observed.network_mode
+        if current.created > step.observed.created or (
+                step.spec.network_mode == 'container:' + other
+                and mode.startswith('container:')
+                and mode != 'container:' + current.id):
+            return 'shares %s, which was made again after it' % other
+    return ''
+
+
 def _stages(steps):
+    """Stages by start_order; within one start_order, a container that
+    shares another's namespaces or volumes (``shared_with``) comes in a
+    later stage than that one, so it joins the new one."""
     def order(step):
         return step.spec.start_order
     ordered = sorted(steps, key=lambda s: (order(s), s.name))
-    return tuple(Stage(key, tuple(group))
-                 for key, group in itertools.groupby(ordered, key=order))
+    stages = []
+    for key, group in itertools.groupby(ordered, key=order):
+        group = list(group)
+        levels = _levels([s for s in group if not s.spec.is_exec])
+        top = max(levels.values(), default=0)
+        for level in range(top + 1):
+            chosen = tuple(
+                s for s in group
+                if (levels[s.name] == level if not s.spec.is_exec
+                    else level == top))
+            stages.append(Stage(key, chosen))
+    return tuple(stages)
+
+
+def _levels(steps):
+    """{name: level}: 0 for a step that shares nothing in ``steps``,
+    else one more than the highest of what it shares (a cycle stays at
+    the level it reached)."""
+    names = {s.name for s in steps}
+    deps = {s.name: [n for n in shared_with(s.spec)
+                     if n in names and n != s.name] for s in steps}
+    levels = dict.fromkeys(names, 0)
+    for _ in range(len(steps)):
+        moved = False
+        for name, needs in deps.items():
+            level = max((levels[n] + 1 for n in needs), default=0)
+            if level > levels[name]:
+                levels[name] = level
+                moved = True
+        if not moved:
+            break
+    return levels
 
 
 def delete(observed, owner):

@@ -77,6 +77,7 @@ def _extra_commands():
     found = []
     for name, module in (
             ('install-hooks', 'heat_container_hooks.install'),
+            ('plan', 'heat_container_hooks.preview'),
             ('validate-templates', 'heat_container_hooks.templates_check')):
         try:
             found.append((name, importlib.import_module(module)))

@@ -28,6 +28,7 @@ import time
 
 from oslo_log import log as logging
 
+from heat_container_hooks import deployment as deployment_mod
 from heat_container_hooks import dockerapi
 from heat_container_hooks import errors
 from heat_container_hooks.formats import atomic as fmt
@@ -37,6 +38,8 @@ from heat_container_hooks import outcome as outcome_mod
 from heat_container_hooks import spec as spec_mod
 
 LOG = logging.getLogger(__name__)
+Action = deployment_mod.Action
+Act = outcome_mod.Act
 
 RECORD = 'heat_container_hooks.atomic.record'
 R_IMAGE = 'heat_container_hooks.atomic.image'
@@ -159,7 +162,7 @@ def converge_specs(specs, owner, config_id, settings, conf, action,
     field the protocol cannot honour. Returns an Outcome."""
     runner = runner or choose_runner(conf)
     ordered = sorted(specs, key=lambda s: s.start_order)
-    if action not in ('DELETE', 'SUSPEND'):
+    if action not in (Action.DELETE, Action.SUSPEND):
         spec_problems(ordered, runner).raise_if_any()
     engine = AtomicEngine(settings, conf, runner)
     try:
@@ -243,6 +246,7 @@ class AtomicEngine:
     (Docker, or podman's API for the podman runner)."""
 
     def __init__(self, settings, conf, runner):
+        self._started = []
         if runner not in RUNNERS:
             raise errors.HookError('unknown atomic runner %r (fix: set '
                                    '[atomic] runner to one of auto, %s)'
@@ -336,14 +340,15 @@ class AtomicEngine:
                  env=()):
         """Observe the owner's records and carry one action out."""
         result = outcome_mod.Outcome()
+        self._started = []          # waited on; settled once, at the end
         try:
             records = self.records(owner)
-            if action == 'DELETE':
+            if action is Action.DELETE:
                 for record in records:
                     result.results.append(self.uninstall(
                         record, _unit_named(units, record.config_name),
                         result, env))
-            elif action == 'SUSPEND':
+            elif action is Action.SUSPEND:
                 for record in records:
                     result.results.append(self._suspend(
                         record, _unit_named(units, record.config_name),
@@ -351,6 +356,11 @@ class AtomicEngine:
             else:
                 self._apply(owner, config_id, units, records, default_name,
                             env, result)
+                if not any(item.failed for item in result.results):
+                    # One settle_time for all started containers, not one
+                    # each (the docker engine's way).
+                    dockerapi.settle(self.api, self._started,
+                                     self.settings.settle_time)
         except errors.HookError as exc:
             result.error = result.error or exc
         except dockerapi.engine_errors() as exc:
@@ -396,7 +406,7 @@ class AtomicEngine:
             if 'UNINSTALL' in labels:
                 self._label(result, 'UNINSTALL', labels['UNINSTALL'],
                             unit.image, unit, env)
-            return outcome_mod.ContainerResult(name, 'uninstalled')
+            return outcome_mod.ContainerResult(name, Act.UNINSTALL)
         if unit.command == 'stop':
             current = self._ours(record) if record is not None else None
             return self._stop(name, unit.image, unit, result, env, current)
@@ -404,12 +414,12 @@ class AtomicEngine:
         image_id = dockerapi.ensure_images(self.api,
                                            [unit.image])[unit.image]
         fingerprint = unit.fingerprint(image_id, _env_pairs(env, unit))
-        act = 'created'
+        act = Act.CREATE
         if record is not None:
             current = self._ours(record)
             if record.fingerprint == fingerprint:
                 return self._keep(record, current, unit, result, env)
-            act = 'replaced'
+            act = Act.REPLACE
             if record.labels.get(R_IMAGE_ID) != image_id:
                 # A new image: the old one is uninstalled first.
                 done = self.uninstall(record, unit, result, env,
@@ -443,21 +453,21 @@ class AtomicEngine:
         name = record.config_name
         cid = record.labels.get(R_CONTAINER)
         if not cid:
-            return outcome_mod.ContainerResult(name, 'kept',
+            return outcome_mod.ContainerResult(name, Act.KEEP,
                                                state='no container')
         if current is not None:
             state = dockerapi.state_of(current)[0]
             if state in ('running', 'restarting'):
-                return outcome_mod.ContainerResult(name, 'kept', id=cid,
+                return outcome_mod.ContainerResult(name, Act.KEEP, id=cid,
                                                    state=state)
             self.api.start(cid)
-            item = outcome_mod.ContainerResult(name, 'started', id=cid)
+            item = outcome_mod.ContainerResult(name, Act.START, id=cid)
             self._wait(item)
             return item
         # Our container is gone: RUN again (the image stays installed).
         if self._inspect(name) is not None:
             return outcome_mod.ContainerResult(
-                name, 'kept', error='container %s is no longer the one this '
+                name, Act.KEEP, error='container %s is no longer the one this '
                 'deployment ran (fix: remove it, then run the deployment '
                 'again)' % name)
         image_id = record.labels.get(R_IMAGE_ID)
@@ -469,7 +479,7 @@ class AtomicEngine:
             record.fingerprint, labels, env, result, install=False)
         if failure is not None:
             raise failure
-        item = outcome_mod.ContainerResult(name, 'ran', id=new)
+        item = outcome_mod.ContainerResult(name, Act.RAN, id=new)
         if info is not None:
             self._wait(item)
         return item
@@ -485,15 +495,16 @@ class AtomicEngine:
             self._default(result, 'RUN', fmt.DEFAULT_RUN, unit, env)
 
     def _wait(self, item):
-        """Wait for real success: running (healthy with a healthcheck),
-        and still running after settle_time."""
+        """Wait for real success: running (healthy with a healthcheck);
+        ``converge`` then checks every started container once more after
+        one settle_time."""
         try:
             item.state, item.health = dockerapi.wait_ready(
                 self.api, item.id, item.name,
                 start_timeout=self.settings.start_timeout,
                 healthy_timeout=self.settings.healthy_timeout,
                 probe_period=self.settings.health_probe_period)
-            dockerapi.settle(self.api, [item], self.settings.settle_time)
+            self._started.append(item)
         except dockerapi.ContainerFailed as exc:
             item.error, item.exit_code = str(exc), exc.exit_code
             item.state = 'exited'
@@ -502,7 +513,7 @@ class AtomicEngine:
         name = record.config_name
         current = self._ours(record)
         if current is None:
-            return outcome_mod.ContainerResult(name, 'stopped',
+            return outcome_mod.ContainerResult(name, Act.STOP,
                                                state='no container')
         return self._stop(name, record.labels.get(R_IMAGE_ID), unit, result,
                           env, current)
@@ -519,10 +530,10 @@ class AtomicEngine:
             self.api.stop(current['Id'],
                           timeout=self.settings.stop_grace_period)
         if current is None:
-            return outcome_mod.ContainerResult(name, 'stopped',
+            return outcome_mod.ContainerResult(name, Act.STOP,
                                                state='no container')
         state = dockerapi.state_of(self._inspect(current['Id']) or {})[0]
-        return outcome_mod.ContainerResult(name, 'stopped', id=current['Id'],
+        return outcome_mod.ContainerResult(name, Act.STOP, id=current['Id'],
                                            state=state or 'removed')
 
     def uninstall(self, record, unit, result, env=(), reason=''):
@@ -537,7 +548,7 @@ class AtomicEngine:
         if unit is None or unit.name != name:
             unit = fmt.AtomicConfig(image=image, name=name)
         unit = dataclasses.replace(unit, image=image, name=name)
-        item = outcome_mod.ContainerResult(name, 'removed', reason=reason)
+        item = outcome_mod.ContainerResult(name, Act.REMOVE, reason=reason)
         if 'UNINSTALL' in labels:
             try:
                 self._label(result, 'UNINSTALL', labels['UNINSTALL'], image,

@@ -13,6 +13,7 @@ import subprocess
 
 from oslo_log import log as logging
 
+from heat_container_hooks import deployment as deployment_mod
 from heat_container_hooks import dockerapi
 from heat_container_hooks.engines import compose_cli
 from heat_container_hooks import errors
@@ -24,6 +25,7 @@ from heat_container_hooks import outcome as outcome_mod
 from heat_container_hooks import plan as plan_mod
 
 LOG = logging.getLogger(__name__)
+Action = deployment_mod.Action
 Act = plan_mod.Act
 
 
@@ -152,12 +154,12 @@ class ComposeEngine:
             if project.name is None:
                 result.notes.append('no project for this deployment: '
                                     'nothing to do')
-            elif action == 'DELETE' or project.compose is None and \
-                    action not in ('SUSPEND', 'RESUME'):
+            elif action is Action.DELETE or project.compose is None and \
+                    action not in (Action.SUSPEND, Action.RESUME):
                 self._down(project.name, result, log, project)
-            elif action == 'SUSPEND':
+            elif action is Action.SUSPEND:
                 self._stop_start(project, 'stop', result, log)
-            elif action == 'RESUME':
+            elif action is Action.RESUME:
                 self._stop_start(project, 'start', result, log)
             else:
                 self._up(project, owner, result, log)
@@ -167,6 +169,61 @@ class ComposeEngine:
             result.error = dockerapi.engine_failure(exc)
         result.log = '\n'.join(log)
         return result
+
+    def preview(self, project, owner, action):
+        """(steps, notes) for ``heat-container-hooks plan``: what
+        ``converge`` would do now, only reading the engine and the project
+        directory. CREATE/UPDATE: when the no-op check of a run
+        (``_as_applied``: the last successful up's digest and containers)
+        says ``up`` would change nothing, every container is kept;
+        otherwise a service without a container is created, the others are
+        brought ``up`` (Compose then recreates or keeps each), and
+        containers of services gone from the config are removed."""
+        try:
+            return self._preview(project, owner, action), []
+        except dockerapi.engine_errors() as exc:
+            raise dockerapi.engine_failure(exc)
+        finally:
+            self.close()
+
+    def _preview(self, project, owner, action):
+        step = plan_mod.Step
+        if project.name is None:
+            return []
+        observed = self._observe(project.name)
+        if action is Action.DELETE or project.compose is None and \
+                action not in (Action.SUSPEND, Action.RESUME):
+            return [step(Act.REMOVE, _result_name(c), reason='compose down')
+                    for c in observed]
+        if action in (Action.SUSPEND, Action.RESUME):
+            stop = action is Action.SUSPEND
+            return [step(Act.STOP if stop else Act.START, _result_name(c),
+                         reason='compose %s' % ('stop' if stop else 'start'))
+                    for c in observed if c.running is stop]
+        files = compose_format.render(project, owner)
+        digest = compose_format.project_digest(project, files)
+        finished = finished_oneshots(project, owner, observed)
+        if self._as_applied(project, read_applied(self.directory(
+                project.name)), digest, observed, finished):
+            return [step(Act.KEEP, _result_name(c), reason='nothing changed '
+                         'since the last successful run') for c in observed]
+        have = {c.labels.get(compose_format.SERVICE_LABEL) for c in observed}
+        steps = [step(Act.REMOVE, _result_name(c),
+                      reason='service no longer in the config')
+                 for c in observed if c.labels.get(
+                     compose_format.SERVICE_LABEL) not in project.services]
+        for service in project.services:
+            if service in finished:
+                steps.append(step(Act.KEEP, service,
+                                  reason='one-shot already ran'))
+            elif service in have:
+                steps.append(plan_mod.ToolStep(
+                    'up', service, 'compose up: the project differs from '
+                    'its last successful run; Compose recreates or keeps '
+                    'it'))
+            else:
+                steps.append(step(Act.CREATE, service, reason='new'))
+        return steps
 
     # -- running compose ---------------------------------------------------
 
@@ -265,7 +322,7 @@ class ComposeEngine:
             name = _result_name(container)
             old = before.get(name)
             act = (Act.KEEP if old == container.id else
-                   Act.REPLACE if old else Act.CREATE).value
+                   Act.REPLACE if old else Act.CREATE)
             item = outcome_mod.ContainerResult(name, act, id=container.id,
                                                state=container.state)
             result.results.append(item)
@@ -273,13 +330,13 @@ class ComposeEngine:
                 waits.append((container, item))
         self._wait_all(waits)
         started = [item for _, item in waits
-                   if item.act != Act.KEEP.value and item.state == 'running'
+                   if item.act != Act.KEEP and item.state == 'running'
                    and not item.failed]
         current = {r.name for r in result.results}
         for name, ident in sorted(before.items()):
             if name not in current:
                 result.results.append(outcome_mod.ContainerResult(
-                    name, Act.REMOVE.value, id=ident, state='removed',
+                    name, Act.REMOVE, id=ident, state='removed',
                     reason='service no longer in the config'))
         expected = compose_format.expected_services(
             project.compose, self._environment(project))
@@ -289,7 +346,7 @@ class ComposeEngine:
         missing = [s for s in expected if s not in made]
         for name in missing:
             result.results.append(outcome_mod.ContainerResult(
-                name, 'missing', error='compose made no container for '
+                name, Act.MISSING, error='compose made no container for '
                 'service %s' % name))
         if result.error is None and started:
             dockerapi.settle(self.api, started, self.settings.settle_time)
@@ -356,7 +413,7 @@ class ComposeEngine:
         started (unless the run that started it ended first: its health is
         still starting, or unhealthy)."""
         pairs = [(c, i) for c, i in pairs
-                 if not (i.act == Act.KEEP.value and c.state == 'running'
+                 if not (i.act == Act.KEEP and c.state == 'running'
                          and c.health not in ('starting', 'unhealthy')
                          and not compose_format.service_wait(
                              {'labels': c.labels})[0])]
@@ -436,7 +493,7 @@ class ComposeEngine:
         for container in before:
             gone = container.id not in {c.id for c in left}
             result.results.append(outcome_mod.ContainerResult(
-                _result_name(container), Act.REMOVE.value, id=container.id,
+                _result_name(container), Act.REMOVE, id=container.id,
                 state='removed' if gone else container.state,
                 error='' if gone else 'still present after compose down'))
         directory = self.directory(project_name)
@@ -486,7 +543,7 @@ class ComposeEngine:
         for container in self._observe(project_name):
             item = outcome_mod.ContainerResult(
                 _result_name(container), (Act.STOP if verb == 'stop'
-                                          else Act.START).value,
+                                          else Act.START),
                 id=container.id, state=container.state)
             result.results.append(item)
             if verb == 'start':

@@ -9,6 +9,7 @@ import time
 
 from oslo_log import log as logging
 
+from heat_container_hooks import deployment as deployment_mod
 from heat_container_hooks import dockerapi
 from heat_container_hooks import errors
 from heat_container_hooks import interrupt
@@ -18,6 +19,7 @@ from heat_container_hooks import plan as plan_mod
 from heat_container_hooks import registry
 
 LOG = logging.getLogger(__name__)
+Action = deployment_mod.Action
 Act = plan_mod.Act
 
 # Steps in flight at once (stops, removals and waits mostly wait).
@@ -156,10 +158,12 @@ class DockerEngine:
             '%s=%s' % (labels_mod.MANAGED_BY, owner.managed_by),
             '%s=%s' % (labels_mod.OWNER, owner.key)]))
 
-    def _images(self, specs, result):
+    def _images(self, specs, result, pull=True):
         """{ref: image id} of the run containers' images, after pulling
-        what their pull policies ask for (registry.needs). Raises HookError
-        before anything is touched when an image cannot be had."""
+        what their pull policies ask for (registry.needs); with
+        ``pull=False`` (a preview) nothing is pulled and what would be is
+        noted in ``result.notes``. Raises HookError before anything is
+        touched when an image cannot be had."""
         image_needs = registry.needs(specs, self.settings.pull)
         if not image_needs:
             return {}
@@ -168,7 +172,9 @@ class DockerEngine:
         pulls, problems = registry.to_pull(image_needs, ids)
         if problems:
             raise errors.EngineError('; '.join(problems))
-        if not pulls:
+        if not pull:
+            result.notes.extend('would pull image %s' % ref for ref in pulls)
+        if not pulls or not pull:
             return ids
         credentials = registry.load_credentials(
             self.settings.registry_auth_file)
@@ -179,23 +185,29 @@ class DockerEngine:
 
     # -- carrying out ------------------------------------------------------
 
+    def plan(self, owner, desired, action, result, pull=True):
+        """The plan_mod.Plan of one deployment action (an Action) from
+        one observation of the engine. ``pull=False`` (``heat-container-hooks
+        plan``) only reads: images that would be pulled are noted in
+        ``result`` (an Outcome) instead. Raises HookError or an engine
+        error."""
+        if action is Action.DELETE:
+            return plan_mod.delete(self.observe_owner(owner), owner)
+        if action is Action.SUSPEND:
+            return plan_mod.suspend(self.observe_owner(owner), owner)
+        if action is Action.RESUME:
+            return plan_mod.resume(desired, self.observe_owner(owner), owner)
+        observed = self.observe()
+        image_ids = self._images(desired, result, pull=pull)
+        return plan_mod.apply(desired, observed, owner, image_ids)
+
     def converge(self, owner, config_id, desired, action):
         """Observe, plan and carry out one deployment action."""
         result = outcome_mod.Outcome()
         try:
-            if action == 'DELETE':
-                plan = plan_mod.delete(self.observe_owner(owner), owner)
-            elif action == 'SUSPEND':
-                plan = plan_mod.suspend(self.observe_owner(owner), owner)
-            elif action == 'RESUME':
-                plan = plan_mod.resume(desired, self.observe_owner(owner),
-                                       owner)
-            else:
-                observed = self.observe()
-                image_ids = self._images(desired, result)
-                plan = plan_mod.apply(desired, observed, owner, image_ids)
+            plan = self.plan(owner, desired, action, result)
             LOG.info('plan for %s: %s', owner.key, ', '.join(
-                '%s %s' % (s.act.value, s.name) for s in plan.steps)
+                '%s %s' % (s.act, s.name) for s in plan.steps)
                 or 'nothing to do')
             self.execute(plan, owner, config_id, result)
         except errors.HookError as exc:
@@ -203,6 +215,18 @@ class DockerEngine:
         except dockerapi.engine_errors() as exc:
             result.error = dockerapi.engine_failure(exc)
         return result
+
+    def preview(self, owner, desired, action):
+        """(steps, notes) that ``converge`` would carry out now, touching
+        nothing (see ``plan``)."""
+        result = outcome_mod.Outcome()
+        try:
+            return self.plan(owner, desired, action, result,
+                             pull=False).steps, result.notes
+        except dockerapi.engine_errors() as exc:
+            raise dockerapi.engine_failure(exc)
+        finally:
+            self.close()
 
     def execute(self, plan, owner, config_id, result):
         started, finishing = [], {}
@@ -216,8 +240,8 @@ class DockerEngine:
                 stage.run_steps)
             result.results.extend(results)
             started.extend(r for r, s in zip(results, stage.run_steps)
-                           if r.act in (Act.CREATE.value, Act.REPLACE.value,
-                                        Act.START.value)
+                           if r.act in (Act.CREATE, Act.REPLACE,
+                                        Act.START)
                            and not (s.spec and s.spec.is_oneshot) and r.id)
             finishing.update((r.id, s.spec.exit_codes)
                              for r, s in zip(results, stage.run_steps)
@@ -253,14 +277,14 @@ class DockerEngine:
             return func(step)
         except dockerapi.ContainerFailed as exc:
             return outcome_mod.ContainerResult(
-                step.name, step.act.value, error=str(exc),
+                step.name, step.act, error=str(exc),
                 exit_code=exc.exit_code, reason=step.reason)
         except errors.HookError as exc:
             return outcome_mod.ContainerResult(
-                step.name, step.act.value, error=str(exc), reason=step.reason)
+                step.name, step.act, error=str(exc), reason=step.reason)
         except dockerapi.engine_errors() as exc:
             return outcome_mod.ContainerResult(
-                step.name, step.act.value, reason=step.reason,
+                step.name, step.act, reason=step.reason,
                 error='engine error: %s' % dockerapi.reason(exc))
 
     @staticmethod
@@ -290,7 +314,7 @@ class DockerEngine:
                 self.api.stop(ident,
                               timeout=self._grace(observed=step.observed))
             self._remove_container(ident)
-        return outcome_mod.ContainerResult(step.name, Act.REMOVE.value,
+        return outcome_mod.ContainerResult(step.name, Act.REMOVE,
                                            id=ident, state='removed',
                                            reason=step.reason)
 
@@ -321,14 +345,14 @@ class DockerEngine:
                 # interrupted or killed one): this run finishes the wait.
                 return current.id
             return outcome_mod.ContainerResult(
-                step.name, act.value, id=current.id, state=current.state,
+                step.name, act, id=current.id, state=current.state,
                 exit_code=current.exit_code if step.spec.is_oneshot else None,
                 reason=step.reason)
         if act == Act.STOP:
             self.api.stop(step.observed.id,
                           timeout=self._grace(observed=step.observed))
             return outcome_mod.ContainerResult(
-                step.name, act.value, id=step.observed.id, state='exited',
+                step.name, act, id=step.observed.id, state='exited',
                 reason=step.reason)
         if act == Act.START:
             return self._start(step, step.observed.id)
@@ -401,7 +425,7 @@ class DockerEngine:
             probe_period=self.settings.health_probe_period,
             finished_codes=spec.exit_codes if spec and spec.may_finish
             else ())
-        return outcome_mod.ContainerResult(step.name, step.act.value,
+        return outcome_mod.ContainerResult(step.name, step.act,
                                            id=ident, state=status,
                                            health=health, reason=step.reason)
 
@@ -411,7 +435,7 @@ class DockerEngine:
                                    self.settings.oneshot_timeout)
         out, err = dockerapi.split_logs(self.api, ident)
         result = outcome_mod.ContainerResult(
-            step.name, step.act.value, id=ident, state='exited',
+            step.name, step.act, id=ident, state='exited',
             exit_code=code, stdout=out, stderr=err, reason=step.reason)
         if code not in spec.exit_codes:
             result.error = ('container %s exited with code %s, not one of %s'
@@ -432,7 +456,7 @@ class DockerEngine:
         status = dockerapi.state_of(info)[0] if info else 'missing'
         if status != 'running':
             return outcome_mod.ContainerResult(
-                step.name, Act.EXEC.value, state=status, reason=step.reason,
+                step.name, Act.EXEC, state=status, reason=step.reason,
                 error='exec target %s is %s, not running (fix: run it '
                       'in an earlier start_order)' % (spec.exec_target,
                                                       status))
@@ -459,14 +483,14 @@ class DockerEngine:
             raise done['error']
         if worker.is_alive():
             return outcome_mod.ContainerResult(
-                step.name, Act.EXEC.value, id=info['Id'], reason=step.reason,
+                step.name, Act.EXEC, id=info['Id'], reason=step.reason,
                 error='exec %s in %s still running after %gs (fix: raise '
                       'exec_timeout)' % (step.name, spec.exec_target,
                                          self.settings.exec_timeout))
         out, err = done['output']
         code = dockerapi.exec_exit_code(self.api, created['Id'])
         result = outcome_mod.ContainerResult(
-            step.name, Act.EXEC.value, id=info['Id'], state='exited',
+            step.name, Act.EXEC, id=info['Id'], state='exited',
             exit_code=code, reason=step.reason,
             stdout=(out or b'').decode('utf-8', 'replace'),
             stderr=(err or b'').decode('utf-8', 'replace'))

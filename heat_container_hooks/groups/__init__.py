@@ -8,6 +8,9 @@ A group implements:
   nothing;
 - ``converge(job)``: carries the deployment's action out and returns an
   Outcome;
+- ``preview(job)``: (steps, notes): what ``converge`` would do now, read
+  from the engine, touching nothing (``heat-container-hooks plan``); raises
+  HookError for a group or tool that cannot preview yet;
 - ``secrets(desired)``: secret values found in the config (redacted);
 - ``cleanup(items, conf)``: removes what this group made for deployments that
   are no longer in the heat-config list.
@@ -50,6 +53,14 @@ class Group:
 
     def converge(self, job):
         raise NotImplementedError
+
+    def preview(self, job):
+        from heat_container_hooks import errors
+        raise errors.HookError(
+            'heat-container-hooks plan cannot preview the %s group yet (fix: '
+            'use it for docker-cmd, docker-compose or the container group\'s '
+            'docker tool)'
+            % self.name)
 
     def secrets(self, desired):
         return []

@@ -4,10 +4,13 @@ See doc/atomic.md."""
 
 import dataclasses
 
+from heat_container_hooks import deployment as deployment_mod
 from heat_container_hooks import environment
 from heat_container_hooks import errors
 from heat_container_hooks.formats import atomic as atomic_format
 from heat_container_hooks import groups
+
+Action = deployment_mod.Action
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,7 +28,7 @@ class AtomicGroup(groups.Group):
         from heat_container_hooks.engines import atomic as atomic_engine
         runner = atomic_engine.choose_runner(conf)
         default = atomic_format.default_name(deployment)
-        if deployment.action in ('DELETE', 'SUSPEND'):
+        if deployment.action in (Action.DELETE, Action.SUSPEND):
             # What to undo is found by the records on the engine; the config
             # (maybe empty on DELETE) only supplies OPTn and environment.
             try:

@@ -22,6 +22,8 @@ from heat_container_hooks.groups import docker_cmd as docker_cmd_group
 from heat_container_hooks import outcome as outcome_mod
 from heat_container_hooks import values
 
+Action = deployment_mod.Action
+
 TOOL_INPUT = 'container_tool'
 TOOLS = ('docker', 'compose', 'atomic')
 
@@ -159,7 +161,7 @@ class ContainerGroup(groups.Group):
                           tool=_tool_name)
 
     def desired(self, deployment, inputs, conf):
-        if deployment.action == 'DELETE':
+        if deployment.action is Action.DELETE:
             # DELETE removes what every tool made for this deployment
             # (converge): a tool that is not valid any more changes
             # nothing.
@@ -169,7 +171,7 @@ class ContainerGroup(groups.Group):
                 tool = conf.container.default_tool
             return Desired(tool, ())
         tool = choose_tool(deployment, conf)
-        if deployment.action == 'SUSPEND':
+        if deployment.action is Action.SUSPEND:
             return Desired(tool, ())
         specs = container_format.read(deployment.config)
         variables = tuple((n, v) for n, v in inputs.variables
@@ -198,16 +200,32 @@ class ContainerGroup(groups.Group):
             result.error = exc
             return result
         stale = [t for t in TOOLS
-                 if t in present and (action == 'DELETE' or t != tool)]
+                 if t in present and (action is Action.DELETE or t != tool)]
         for other in stale:
             _merge(result, adapter(other).converge(
-                job, (), tool_owner(job.owner, other), 'DELETE'))
+                job, (), tool_owner(job.owner, other), Action.DELETE))
             if result.failed:
                 return result
-        if action != 'DELETE':
+        if action is not Action.DELETE:
             _merge(result, adapter(tool).converge(
                 job, job.desired.specs, tool_owner(job.owner, tool), action))
         return result
+
+    def preview(self, job):
+        """The docker tool's preview; other tools cannot preview yet."""
+        tool = job.desired.tool
+        if tool != 'docker':
+            return super().preview(job)
+        stale = sorted(t for t in tools_present(job) if t != tool)
+        if stale:
+            raise errors.HookError(
+                'this deployment has containers made by the %s tool: '
+                'heat-container-hooks plan cannot preview a change of tool '
+                'yet' % ', '.join(stale))
+        from heat_container_hooks.engines import docker as docker_engine
+        return docker_engine.DockerEngine(job.settings).preview(
+            tool_owner(job.owner, tool), job.desired.specs,
+            job.deployment.action)
 
     def cleanup(self, items, conf):
         """Each tool's own cleanup, for its managed_by/<tool>. Never

@@ -3,10 +3,13 @@ engine."""
 
 import os
 
+from heat_container_hooks import deployment as deployment_mod
 from heat_container_hooks import environment
 from heat_container_hooks.formats import docker_cmd as docker_cmd_format
 from heat_container_hooks import groups
 from heat_container_hooks import values
+
+Action = deployment_mod.Action
 
 
 def resolve_specs(specs, conf, extra=()):
@@ -33,7 +36,7 @@ class DockerCmdGroup(groups.Group):
     option_readers = IMAGE_OPTION_READERS
 
     def desired(self, deployment, inputs, conf):
-        if deployment.action in ('DELETE', 'SUSPEND'):
+        if deployment.action in (Action.DELETE, Action.SUSPEND):
             # The containers are found by their labels; the config (which
             # may be empty or stale on DELETE) is not needed.
             return ()
@@ -42,6 +45,11 @@ class DockerCmdGroup(groups.Group):
 
     def secrets(self, desired):
         return spec_secrets(desired)
+
+    def preview(self, job):
+        from heat_container_hooks.engines import docker as docker_engine
+        return docker_engine.DockerEngine(job.settings).preview(
+            job.owner, job.desired, job.deployment.action)
 
     def converge(self, job):
         from heat_container_hooks.engines import docker as docker_engine

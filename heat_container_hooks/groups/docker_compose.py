@@ -6,12 +6,14 @@ import functools
 
 from oslo_log import log as logging
 
+from heat_container_hooks import deployment as deployment_mod
 from heat_container_hooks import environment
 from heat_container_hooks import errors
 from heat_container_hooks.formats import compose as compose_format
 from heat_container_hooks import groups
 
 LOG = logging.getLogger(__name__)
+Action = deployment_mod.Action
 
 
 class DockerComposeGroup(groups.Group):
@@ -19,13 +21,13 @@ class DockerComposeGroup(groups.Group):
 
     def desired(self, deployment, inputs, conf):
         action = deployment.action
-        if action in ('DELETE', 'SUSPEND', 'RESUME'):
+        if action in (Action.DELETE, Action.SUSPEND, Action.RESUME):
             # The project is found by its name; the config (maybe empty
             # or stale) is not needed.
             try:
                 name = compose_format.project_name(deployment)
             except errors.InvalidDeployment:
-                if action != 'DELETE':
+                if action is not Action.DELETE:
                     raise
                 name = None      # never created: nothing to delete
             return compose_format.Project(
@@ -50,6 +52,13 @@ class DockerComposeGroup(groups.Group):
 
     def secrets(self, desired):
         return list(desired.secret_values)
+
+    def preview(self, job):
+        from heat_container_hooks.engines import compose as compose_engine
+        steps, notes = compose_engine.ComposeEngine(
+            job.settings, job.conf.compose).preview(
+                job.desired, job.owner, job.deployment.action)
+        return steps, list(job.desired.notes) + notes
 
     def converge(self, job):
         from heat_container_hooks.engines import compose as compose_engine

@@ -291,6 +291,34 @@ class ComposeTestMixin(ComposeHelpers):
         self.assertEqual('starting', db['State']['Health']['Status'])
         self.assertEqual({'Test': check}, db['Config']['Healthcheck'])
 
+    def test_service_names_with_digits_and_underscores(self):
+        # Issue 16's input first: compose made worker_2, the hook said it
+        # had not; then digits and underscores wherever a name may have
+        # them (result names are compose's service labels, never parsed
+        # back from container names).
+        exact = {'version': '3', 'services': {'worker_2': {
+            'image': self.image, 'command': ['sleep', '300']}}}
+        result = self.run_hook(self.compose_item(
+            exact, outputs=['containers']))
+        self.assertEqual(0, result.code, result.error)
+        self.assertEqual(['worker_2'], list(result.reply['containers']))
+        self.assertEqual('running',
+                         result.reply['containers']['worker_2']['state'])
+        names = ['worker_2', 'my_service_1', '2worker', 'a_1_b', 'x_2_3',
+                 'svc_10', 'web1']
+        config = {'version': '3', 'services': {
+            n: self.service() for n in names}}
+        result = self.run_hook(self.compose_item(
+            config, outputs=['containers']))
+        self.assertEqual(0, result.code, result.error)
+        self.assertEqual(sorted(names), sorted(result.reply['containers']))
+        self.assertEqual(sorted(names), sorted(self.containers()))
+        again = self.run_hook(self.compose_item(
+            config, outputs=['containers']))
+        self.assertEqual(0, again.code, again.error)
+        self.assertEqual({'kept'}, {c['action'] for c in
+                                    again.reply['containers'].values()})
+
 
 class ComposeV2Test(ComposeTestMixin, base.FunctionalTest):
     compose_version = 'v2'

@@ -77,6 +77,23 @@ class ContainerMatrixTest(base.FunctionalTest):
         for tool, env in seen.items():
             self.assertEqual(expected, env, tool)
 
+    def test_atomic_tool_settles_once_for_all(self):
+        # One settle_time for every started container, not one each: the
+        # hook's log says it settled all three at once.
+        names = [self.name('a'), self.name('b'), self.name('c')]
+        item = self.item({n: {'image': self.image, 'command': SERVICE}
+                          for n in names},
+                         inputs=[('container_tool', 'atomic')])
+        result = self.run_hook(item)
+        self.assertEqual(0, result.code, result.error)
+        settles = [line for line in result.stderr.splitlines()
+                   if 'settling ' in line]
+        self.assertEqual(1, len(settles), settles)
+        self.assertIn('settling 3 started containers', settles[0])
+        deleted = self.run_hook(self.item({}, action='DELETE', inputs=[
+            ('container_tool', 'atomic')]))
+        self.assertEqual(0, deleted.code, deleted.error)
+
     def test_switching_tools_leaves_nothing_behind(self):
         previous = None
         for tool in ('docker', 'compose', 'atomic', 'docker'):

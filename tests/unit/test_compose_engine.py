@@ -9,6 +9,7 @@ import fixtures
 import testtools
 
 from heat_container_hooks import conf as conf_mod
+from heat_container_hooks import deployment
 from heat_container_hooks.engines import compose as engine
 from heat_container_hooks.engines import compose_cli
 from heat_container_hooks import errors
@@ -110,7 +111,7 @@ class ConvergeTest(testtools.TestCase):
             settings(work), options(), api=api,
             compose=compose_cli.Compose(('false',), '2.0.0'))
         project = compose_format.Project(name='p-12345678', compose=None)
-        result = compose.converge(project, None, 'DELETE')
+        result = compose.converge(project, None, deployment.Action.DELETE)
         self.assertIsNone(result.error)
         self.assertEqual([], result.results)
         self.assertIn(('networks', {'label':

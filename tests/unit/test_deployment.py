@@ -13,22 +13,41 @@ class ParseTest(testtools.TestCase):
             'id': 'abc', 'name': 'dep', 'group': 'docker-cmd',
             'options': None, 'outputs': None, 'config': {'a': {}},
             'inputs': [
-                {'name': 'deploy_action', 'value': 'update'},
+                {'name': 'deploy_action', 'value': 'UPDATE'},
                 {'name': 'deploy_stack_id', 'value': 'st/1'},
                 {'name': 'deploy_resource_name', 'value': 'res'},
                 {'name': 'n', 'type': 'Number', 'value': 3}]}))
         self.assertEqual('abc', item.id)
         self.assertEqual({}, item.options)
         self.assertEqual((), item.outputs)
-        self.assertEqual('UPDATE', item.action)
+        self.assertIs(deployment.Action.UPDATE, item.action)
         self.assertEqual('st/1/res', item.owner_key)
         self.assertEqual(3, item.input_value('n'))
 
     def test_defaults_when_keys_are_missing(self):
         item = deployment.parse('{"id": "x", "name": "only-name"}')
-        self.assertEqual('CREATE', item.action)
+        self.assertIs(deployment.Action.CREATE, item.action)
         self.assertEqual('name:only-name', item.owner_key)
         self.assertIsNone(item.config)
+
+    def test_every_heat_action_is_parsed(self):
+        for word in ('CREATE', 'UPDATE', 'DELETE', 'SUSPEND', 'RESUME'):
+            item = deployment.from_dict({'inputs': [
+                {'name': 'deploy_action', 'value': word}]})
+            self.assertIs(deployment.Action(word), item.action)
+            self.assertEqual(word, str(item.action))
+
+    def test_an_unknown_action_names_the_field(self):
+        for value in ('EXPLODE', 'delete', 'Update', '', 'CHECK', 5, True,
+                      ['DELETE'], {'a': 1}):
+            item = deployment.from_dict({'inputs': [
+                {'name': 'deploy_action', 'value': value}]})
+            exc = self.assertRaises(errors.InvalidDeployment,
+                                    lambda: item.action)
+            self.assertEqual(['inputs.deploy_action'],
+                             [p.field for p in exc.problems], value)
+            self.assertIn('CREATE, UPDATE, DELETE, SUSPEND, RESUME',
+                          exc.problems[0].fix)
 
     def test_owner_is_stable_across_config_ids(self):
         def owner(config_id):

@@ -152,7 +152,8 @@ class EngineFallbackTest(testtools.TestCase):
     def test_nothing_to_change_never_makes_the_sdk_client(self):
         FakeEngineServer(self.sock, {'/containers/json': (200, [])})
         engine = self.engine()
-        result = engine.converge(self.owner, 'cfg', (), 'CREATE')
+        result = engine.converge(self.owner, 'cfg', (),
+                                 deployment_mod.Action.CREATE)
         engine.close()
         self.assertIsNone(result.error)
         self.assertEqual([], self.made)

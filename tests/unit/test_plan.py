@@ -1,3 +1,5 @@
+import dataclasses
+
 import testtools
 
 from heat_container_hooks import deployment
@@ -122,3 +124,85 @@ class LifecycleTest(testtools.TestCase):
         self.assertEqual([(plan.Act.START, 'early'),
                           (plan.Act.START, 'late')], acts(result))
         self.assertEqual(2, len(result.stages))
+
+
+class SharedTest(testtools.TestCase):
+    """A container that uses another's namespaces or volumes follows it."""
+
+    SHARES = (('network_mode', 'container:pause'),
+              ('pid_mode', 'container:pause'),
+              ('ipc_mode', 'container:pause'),
+              ('volumes_from', ('pause',)),
+              ('volumes_from', ('pause:ro',)))
+
+    def test_shared_with(self):
+        self.assertEqual(['a', 'b', 'c', 'd', 'e'], plan.shared_with(spec(
+            'w', network_mode='container:a', pid_mode='container:b',
+            ipc_mode='container:c', volumes_from=('d:ro', 'e', 'a'))))
+        self.assertEqual([], plan.shared_with(spec(
+            'w', network_mode='host', pid_mode='host', ipc_mode='shareable')))
+
+    def test_replaced_with_what_it_shares(self):
+        for key, value in self.SHARES:
+            pause, web = spec('pause'), spec('web', **{key: value})
+            new_pause = spec('pause', command=('other',))
+            result = plan.apply([new_pause, web],
+                                [observed(pause), observed(web)], OWNER)
+            self.assertEqual([(plan.Act.REPLACE, 'pause'),
+                              (plan.Act.REPLACE, 'web')], acts(result), key)
+            self.assertIn('pause', result.steps[1].reason)
+            # pause first, then web, in stages of the same start_order.
+            self.assertEqual([0, 0], [s.order for s in result.stages])
+
+    def test_replaced_when_what_it_shares_is_created(self):
+        for key, value in self.SHARES:
+            web = spec('web', **{key: value})
+            result = plan.apply([spec('pause'), web], [observed(web)], OWNER)
+            self.assertEqual([(plan.Act.CREATE, 'pause'),
+                              (plan.Act.REPLACE, 'web')], acts(result), key)
+
+    def test_replaced_when_what_it_shares_was_made_again(self):
+        for key, value in self.SHARES:
+            pause, web = spec('pause'), spec('web', **{key: value})
+            old_web = dataclasses.replace(observed(web), created=100)
+            new_pause = dataclasses.replace(observed(pause), created=200)
+            result = plan.apply([pause, web], [new_pause, old_web], OWNER)
+            self.assertEqual([(plan.Act.KEEP, 'pause'),
+                              (plan.Act.REPLACE, 'web')], acts(result), key)
+
+    def test_network_namespace_checked_by_id(self):
+        pause = spec('pause')
+        web = spec('web', network_mode='container:pause')
+        joined = dataclasses.replace(observed(web),
+                                     network_mode='container:id-old')
+        result = plan.apply([pause, web], [observed(pause), joined], OWNER)
+        self.assertEqual((plan.Act.REPLACE, 'web'), acts(result)[1])
+        joined = dataclasses.replace(observed(web),
+                                     network_mode='container:id-pause')
+        result = plan.apply([pause, web], [observed(pause), joined], OWNER)
+        self.assertEqual((plan.Act.KEEP, 'web'), acts(result)[1])
+
+    def test_kept_when_nothing_it_shares_changes(self):
+        pause, web = spec('pause'), spec('web', network_mode='container:pause',
+                                         volumes_from=('pause',))
+        same = dataclasses.replace(observed(pause), created=100)
+        result = plan.apply([pause, web], [same, dataclasses.replace(
+            observed(web), created=100)], OWNER)
+        self.assertEqual([(plan.Act.KEEP, 'pause'), (plan.Act.KEEP, 'web')],
+                         acts(result))
+
+    def test_a_chain_follows(self):
+        db = spec('db')
+        pause = spec('pause', volumes_from=('db',))
+        web = spec('web', network_mode='container:pause')
+        result = plan.apply(
+            [spec('db', command=('new',)), pause, web],
+            [observed(db), observed(pause), observed(web)], OWNER)
+        self.assertEqual({plan.Act.REPLACE}, {s.act for s in result.steps})
+        self.assertEqual([['db'], ['pause'], ['web']],
+                         [[s.name for s in st.steps] for st in result.stages])
+
+    def test_unmanaged_dependency_is_left_alone(self):
+        web = spec('web', network_mode='container:elsewhere')
+        result = plan.apply([web], [observed(web)], OWNER)
+        self.assertEqual([(plan.Act.KEEP, 'web')], acts(result))
