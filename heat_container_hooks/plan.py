@@ -131,6 +131,12 @@ def _step_for(spec, current, image_ids):
                 spec.exit_codes:
             return Step(Act.KEEP, spec.name, spec, current,
                         reason='already ran')
+        if current.state == 'running':
+            # Started by a run that ended first (interrupted, killed): it
+            # is waited on, never killed and run again (a db_sync in
+            # flight must finish), as compose's hook waits on it too.
+            return Step(Act.KEEP, spec.name, spec, current,
+                        reason='still running from an earlier run')
         return Step(Act.REPLACE, spec.name, spec, current,
                     reason='did not finish with an accepted exit code')
     if current.state in ('running', 'restarting', 'paused'):

@@ -285,7 +285,8 @@ class DockerEngine:
         except dockerapi.engine_errors() as exc:
             return outcome_mod.ContainerResult(
                 step.name, step.act, reason=step.reason,
-                error='engine error: %s' % dockerapi.reason(exc))
+                error='container %s: engine error: %s'
+                % (step.name, dockerapi.reason(exc)))
 
     @staticmethod
     def _first_error(results, result):
@@ -339,10 +340,12 @@ class DockerEngine:
         act = step.act
         if act == Act.KEEP:
             current = step.observed
-            if current.health in ('starting', 'unhealthy') and \
+            if step.spec.is_oneshot and current.state == 'running' or \
+                    current.health in ('starting', 'unhealthy') and \
                     not step.spec.is_oneshot:
-                # Started by a run that ended before it was healthy (an
-                # interrupted or killed one): this run finishes the wait.
+                # Started by a run that ended before it was ready or, for
+                # a one-shot, had exited (an interrupted or killed run):
+                # this run finishes the wait.
                 return current.id
             return outcome_mod.ContainerResult(
                 step.name, act, id=current.id, state=current.state,
@@ -410,8 +413,21 @@ class DockerEngine:
             time.sleep(0.2)
 
     def _start(self, step, ident):
+        """Start the container ``ident``; its id. One this run created
+        that the engine cannot start (an unknown user, a missing
+        executable) is removed before the error is raised, so no partial
+        state is left (``docker run`` leaves it in the Created state)."""
         with interrupt.step('starting container %s' % step.name):
-            self.api.start(ident)
+            try:
+                self.api.start(ident)
+            except dockerapi.engine_errors():
+                if step.act in (Act.CREATE, Act.REPLACE):
+                    try:
+                        self._remove_container(ident)
+                    except dockerapi.engine_errors():
+                        LOG.warning('could not remove container %s, which '
+                                    'did not start', step.name)
+                raise
         return ident
 
     def _wait_started(self, step, ident):

@@ -201,6 +201,18 @@ class DockerCmdTest(base.FunctionalTest):
         self.assertEqual(0, again.code, again.error)
         self.assertEqual(first, self.state(init))
 
+    def test_container_the_engine_cannot_start_is_not_left_behind(self):
+        # docker run leaves such a container Created; the hook leaves no
+        # partial state, whatever the engine refuses at start.
+        for tag, settings in (('user', {'user': 'nosuchuser'}),
+                              ('exe', {'command': ['/nonexistent-binary']})):
+            name = self.name(tag)
+            config = {name: dict(self.service(), **settings)}
+            result = self.run_hook(self.item(config, resource=tag))
+            self.assertEqual(1, result.code, result.error)
+            self.assertIn(name, result.error)
+            self.assertIsNone(self.container(name), tag)
+
     def test_unusable_log_file_is_a_reply_not_a_traceback(self):
         self.write_conf(log_file='/proc/nonexistent/hook.log')
         result = self.run_hook(self.item({self.name('web'): self.service()}))

@@ -73,6 +73,28 @@ class InterruptTest(rel.ReliabilityBase):
             self.assertEqual('exited', mine[job].status)
             self.assertEqual(0, mine[job].attrs['State']['ExitCode'])
 
+    def test_rerun_waits_for_a_oneshot_an_interrupted_run_started(self):
+        # A db_sync-like one-shot in flight must finish, not be killed and
+        # run again by the next run.
+        job = self.name('sync')
+        config = {job: dict({'image': self.image, 'detach': False,
+                             'command': ['sh', '-c', 'echo start; sleep 4; '
+                                         'echo end']}, **rel.NET)}
+        item = self.item(config, resource='sync')
+        run = rel.HookProcess(self, item)
+        wait_for(self, lambda: self.running(job), 'the one-shot')
+        first_id = self.container(job).id
+        run.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(143, run.finish().status)
+        self.assertEqual('running', self.container(job).status)
+        again = self.run_hook(item)
+        self.assertEqual(0, again.code, again.error)
+        self.assertRegex(again.reply['deploy_stdout'],
+                         r'kept %s \(\w+\): exited, exit code 0' % job)
+        self.assertEqual(first_id, self.container(job).id)
+        # It ran once, to its end: never killed and started again.
+        self.assertEqual(b'start\nend\n', self.container(job).logs())
+
     def test_sigterm_during_a_slow_healthcheck_then_converge(self):
         svc = self.name('svc')
         slow = ("sleep 3; touch /ready; trap 'exit 0' TERM; "
