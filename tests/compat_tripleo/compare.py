@@ -117,15 +117,21 @@ def explain_paunch_failure(detail, settings):
     return None
 
 
+def same_line(ours, theirs):
+    """Whether the hook's output line ``ours`` is paunch's ``theirs``,
+    where the hook shows ``***`` for a secret."""
+    pattern = '^%s$' % '.+?'.join(
+        re.escape(part) for part in ours.split('***'))
+    return re.match(pattern, theirs, re.S) is not None
+
+
 def explain_output(ours, theirs):
     """'secret_masking' when the stub lines differ only where the
     hook shows ``***``, else None."""
     if len(ours) != len(theirs):
         return None
     for line in ours:
-        pattern = re.compile('^%s$' % '.+?'.join(
-            re.escape(part) for part in line.split('***')), re.S)
-        if not any(pattern.match(other) for other in theirs):
+        if not any(same_line(line, other) for other in theirs):
             return None
     return 'secret_masking' if any('***' in line for line in ours) \
         else None
