@@ -119,19 +119,25 @@ class Agent(fixtures.Fixture):
         self.signal_mode = signal_mode
         self.polling_interval = polling_interval
 
+    def config_text(self):
+        """The agent's whole config file: the hooks' options and
+        [agent] (also what the agent container of a container host is
+        given)."""
+        return (self.hooks_conf_text
+                + '\n[agent]\nheat_url = %s\nheat_token = %s\n'
+                'server_id = %s\npolling_interval = %s\n'
+                'state_dir = %s\nsignal_mode = %s\n'
+                % (self.heat.endpoint, self.heat.token,
+                   self.server_id, self.polling_interval,
+                   os.path.join(self.work_dir, 'state'),
+                   self.signal_mode))
+
     def _setUp(self):
         os.makedirs(self.work_dir, exist_ok=True)
         self.conf_file = os.path.join(self.work_dir, 'agent.conf')
         self.log_path = os.path.join(self.work_dir, 'agent.log')
         with open(self.conf_file, 'w') as handle:
-            handle.write(self.hooks_conf_text)
-            handle.write('\n[agent]\nheat_url = %s\nheat_token = %s\n'
-                         'server_id = %s\npolling_interval = %s\n'
-                         'state_dir = %s\nsignal_mode = %s\n'
-                         % (self.heat.endpoint, self.heat.token,
-                            self.server_id, self.polling_interval,
-                            os.path.join(self.work_dir, 'state'),
-                            self.signal_mode))
+            handle.write(self.config_text())
         with open(self.log_path, 'a') as log:
             self.process = subprocess.Popen(
                 hook_command('container-agent', prefix='heat-')
