@@ -41,7 +41,7 @@ class PodmanService:
             self.proc = subprocess.Popen(
                 [podman, 'system', 'service', '--time=0', self.url],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL)
+                stderr=subprocess.DEVNULL, preexec_fn=_end_with_parent)
         except OSError as exc:
             shutil.rmtree(self.dir, ignore_errors=True)
             raise errors.EngineError('cannot start %s system service: %s '
@@ -66,6 +66,19 @@ class PodmanService:
                 self.proc.kill()
                 self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _end_with_parent():
+    """In the child, before exec: have the kernel send it SIGTERM when the
+    hook ends, even by SIGKILL, so that no service outlives its run
+    (Linux's PR_SET_PDEATHSIG; elsewhere nothing is done)."""
+    import ctypes
+    import signal
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _answers(path, timeout=5.0):
