@@ -372,18 +372,14 @@ class DockerEngine:
             ident = self._create(spec, owner, container_labels)
         return self._start(step, ident)
 
-    def create_kwargs(self, spec, container_labels):
-        """Arguments of ``create_container`` for a spec; an engine that
-        speaks another dialect of the API (podman) adapts them."""
-        return create_kwargs(self.api, spec, container_labels, self.settings)
-
     def _create(self, spec, owner, container_labels, patience=30):
         """Create the container; its id. A name conflict with a container
         of this owner (a create that a killed run left in flight, a removal
         still in progress) is waited out or taken over, never duplicated;
         one with anybody else's container fails naming it."""
         import docker.errors
-        kwargs = self.create_kwargs(spec, container_labels)
+        kwargs = create_kwargs(self.api, spec, container_labels,
+                               self.settings)
         deadline = time.monotonic() + patience
         while True:
             try:

@@ -117,3 +117,16 @@ def connect(url, podman, timeout, option, system_socket=SYSTEM_SOCKET):
         return found, None
     service = PodmanService(podman, timeout, option)
     return service.url, service
+
+
+def settings_for(settings, conf):
+    """(settings, service): ``settings`` (conf.Settings) pointed at podman's
+    API when their engine is podman (``docker_url`` = its URL, found as
+    ``connect`` does from ``conf.podman``), with the private service to
+    close after the run, or None; other settings as they are."""
+    import dataclasses
+    if settings.engine != 'podman':
+        return settings, None
+    url, service = connect(conf.podman.url, conf.podman.podman_path,
+                           settings.start_timeout or 30, '[podman] url')
+    return dataclasses.replace(settings, docker_url=url), service

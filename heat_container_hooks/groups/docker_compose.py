@@ -11,13 +11,37 @@ from heat_container_hooks import environment
 from heat_container_hooks import errors
 from heat_container_hooks.formats import compose as compose_format
 from heat_container_hooks import groups
+from heat_container_hooks import values
 
 LOG = logging.getLogger(__name__)
 Action = deployment_mod.Action
 
 
+class _Engine:
+    """A ComposeEngine on the engine ``settings.engine`` names: on podman,
+    Compose runs with DOCKER_HOST at podman's API (a private service
+    lives as long as the run when none runs already)."""
+
+    def __init__(self, settings, conf):
+        from heat_container_hooks.engines import compose as compose_engine
+        from heat_container_hooks.engines import podman_service
+        settings, self.service = podman_service.settings_for(settings, conf)
+        self.engine = compose_engine.ComposeEngine(settings, conf.compose)
+
+    def __enter__(self):
+        return self.engine
+
+    def __exit__(self, *exc):
+        try:
+            self.engine.close()
+        finally:
+            if self.service is not None:
+                self.service.close()
+
+
 class DockerComposeGroup(groups.Group):
     name = 'docker-compose'
+    option_readers = {'engine': values.engine}
 
     def desired(self, deployment, inputs, conf):
         action = deployment.action
@@ -54,22 +78,17 @@ class DockerComposeGroup(groups.Group):
         return list(desired.secret_values)
 
     def preview(self, job):
-        from heat_container_hooks.engines import compose as compose_engine
-        steps, notes = compose_engine.ComposeEngine(
-            job.settings, job.conf.compose).preview(
-                job.desired, job.owner, job.deployment.action)
+        with _Engine(job.settings, job.conf) as engine:
+            steps, notes = engine.preview(job.desired, job.owner,
+                                          job.deployment.action)
         return steps, list(job.desired.notes) + notes
 
     def converge(self, job):
-        from heat_container_hooks.engines import compose as compose_engine
-        engine = compose_engine.ComposeEngine(job.settings, job.conf.compose)
-        try:
+        with _Engine(job.settings, job.conf) as engine:
             outcome = engine.converge(job.desired, job.owner,
                                       job.deployment.action)
             outcome.notes[:0] = list(job.desired.notes)
             return outcome
-        finally:
-            engine.close()
 
     def cleanup(self, items, conf):
         """``down`` our projects whose deployments are gone; never
@@ -77,15 +96,10 @@ class DockerComposeGroup(groups.Group):
         try:
             from heat_container_hooks import cleanup
             from heat_container_hooks import conf as conf_mod
-            from heat_container_hooks.engines import compose as \
-                compose_engine
             settings = conf_mod.settings_for(conf, self.name, {})
             keys, _ = cleanup.current_owners(self.name, items, conf)
-            engine = compose_engine.ComposeEngine(settings, conf.compose)
-            try:
+            with _Engine(settings, conf) as engine:
                 return engine.cleanup(keys)
-            finally:
-                engine.close()
         except Exception as exc:  # never stop the other groups' cleanup
             LOG.error('docker-compose cleanup failed: %s: %s',
                       type(exc).__name__, exc)

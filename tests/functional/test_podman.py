@@ -10,10 +10,14 @@ same replies (ids aside, and podman's note that restarts after a reboot
 are not arranged where systemd does not run).
 """
 
+import os
 import re
+import shutil
+import subprocess
 
 from tests.functional import base
 from tests.functional import podman_engine
+from tests.functional import test_compose
 from tests.functional import test_docker_cmd
 from tests.functional import test_health_probe
 from tests.functional import test_health_waits
@@ -38,23 +42,88 @@ class PodmanContainerHealthTest(PodmanEngine,
     pass
 
 
+# What podman's inspect shows for a healthcheck key it was not given.
+PODMAN_CHECK_DEFAULTS = {'Interval': 30000000000, 'Timeout': 30000000000,
+                         'Retries': 3}
+
+
 class PodmanHealthProbeTest(PodmanEngine,
                             test_health_probe.DockerCmdHealthProbeTest):
-    pass
+
+    def assert_probed(self, name, health, expected_check):
+        """As on Docker, but podman's inspect fills in the healthcheck
+        keys it was not given with its defaults (a difference in what it
+        shows, not in what runs)."""
+        attrs = self.container(name).attrs
+        shown = attrs['Config']['Healthcheck']
+        self.assertEqual({k: shown[k] for k in expected_check},
+                         expected_check)
+        for key in set(shown) - set(expected_check):
+            self.assertEqual(PODMAN_CHECK_DEFAULTS[key], shown[key], key)
+        attrs['Config']['Healthcheck'] = expected_check
+        self.container = lambda name: _Attrs(attrs)
+        try:
+            super().assert_probed(name, health, expected_check)
+        finally:
+            del self.container
+
+
+class _Attrs:
+    def __init__(self, attrs):
+        self.attrs = attrs
 
 
 class PodmanSharedTest(PodmanEngine,
                        test_shared_namespaces.DockerCmdSharedTest):
-    pass
+
+    def test_rerun_repairs_after_pause_made_behind_our_back(self):
+        """On Docker an operator may remove and remake the container whose
+        namespaces another uses; podman refuses to remove it while the
+        other exists, so there is nothing to repair (and the hook removes
+        the dependents first when it replaces such a container itself:
+        test_net, test_pid, test_ipc, test_volumes_from)."""
+        import docker.errors
+        for key in ('net', 'ipc', 'volumes_from'):
+            self.run_ok(key, 'CREATE')
+            pause = self.client.containers.get(self.pause)
+            error = self.assertRaises(docker.errors.APIError, pause.remove,
+                                      force=True, v=True)
+            self.assertIn('dependent containers', str(error))
+            self.run_ok(key, 'DELETE')
+            self.assertEqual([], self.stack_containers())
 
 
-class PodmanTripleoInputTest(PodmanEngine,
+class PodmanTripleoInput:
+    """podman gives a container that sets some ulimits its built-in
+    maximum for nofile and nproc when they are not among them, which this
+    host refuses (the hook's error names the field: unit test
+    test_podman.RlimitTest); the tests here give both."""
+
+    def service(self, **extra):
+        ulimit = extra.get('ulimit')
+        if ulimit and not any(str(u).startswith('nproc') for u in ulimit):
+            extra['ulimit'] = list(ulimit) + ['nproc=1024:1024']
+        return super().service(**extra)
+
+
+class PodmanTripleoInputTest(PodmanTripleoInput, PodmanEngine,
                              test_tripleo_input.DockerCmdTripleoInputTest):
     pass
 
 
 class PodmanContainerTripleoInputTest(
-        PodmanEngine, test_tripleo_input.ContainerGroupTripleoInputTest):
+        PodmanTripleoInput, PodmanEngine,
+        test_tripleo_input.ContainerGroupTripleoInputTest):
+    pass
+
+
+class PodmanComposeV2Test(PodmanEngine, test_compose.ComposeV2Test):
+    """The docker-compose group on podman: Compose v2 with DOCKER_HOST at
+    podman's API."""
+
+
+class PodmanComposeV2HealthTest(PodmanEngine,
+                                test_health_waits.ComposeV2HealthTest):
     pass
 
 
@@ -89,6 +158,7 @@ class SameRepliesChecks:
         def config(web_env):
             return {
                 db: {'image': self.image, 'command': SERVICE,
+                     'restart': 'always',
                      'healthcheck': {'test': 'test -e /ready',
                                      'interval': '1s', 'retries': 30}},
                 web: {'image': self.image, 'command': SERVICE,
@@ -147,3 +217,83 @@ class PodmanLifecycle(SameRepliesChecks, PodmanEngine, base.FunctionalTest):
 
     def run_lifecycle(self):
         self.replies = self.lifecycle()
+
+
+class PodmanUnitsTest(PodmanEngine, base.FunctionalTest):
+    """Restarts after a reboot: with ``systemd_units = always`` (systemd
+    does not run here) each container with a restart policy gets an
+    enabled unit that ``systemd-analyze verify`` accepts, written again
+    when the container is replaced and removed with it."""
+
+    def setUp(self):
+        super().setUp()
+        self.unit_dir = os.path.join(self.tmp, 'units')
+        with open(self.conf_file, 'a') as handle:
+            handle.write('[podman]\nsystemd_units = always\n'
+                         'unit_dir = %s\n' % self.unit_dir)
+
+    def unit(self, name):
+        return os.path.join(self.unit_dir, 'hch-%s.service' % name)
+
+    def verify(self, path):
+        analyze = shutil.which('systemd-analyze')
+        self.assertIsNotNone(analyze, 'systemd-analyze is not installed '
+                             '(bindep: systemd; run tools/setup-host)')
+        proc = subprocess.run([analyze, 'verify', path],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=120)
+        self.assertEqual(0, proc.returncode, proc.stdout.decode())
+        # A unit with a wrong key is refused: verify does check.
+        bad = os.path.join(self.tmp, 'hch-bad.service')
+        with open(path) as handle, open(bad, 'w') as out:
+            out.write(handle.read().replace('ExecStart=', 'ExecStart=/no/'))
+        proc = subprocess.run([analyze, 'verify', bad],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=120)
+        self.assertNotEqual(0, proc.returncode, proc.stdout.decode())
+
+    def test_units_written_replaced_and_removed(self):
+        svc, plain = self.name('svc'), self.name('plain')
+
+        def config(version):
+            return {svc: {'image': self.image, 'command': SERVICE,
+                          'restart': 'always',
+                          'environment': {'V': version}},
+                    plain: {'image': self.image, 'command': SERVICE}}
+        created = self.run_hook(self.item(config('1'), outputs=['containers']))
+        self.assertEqual(0, created.code, created.error)
+        self.assertNotIn('reboot', created.error)
+        first = created.reply['containers'][svc]['id']
+        path = self.unit(svc)
+        with open(path) as handle:
+            text = handle.read()
+        self.assertIn('podman start %s' % svc, text)
+        self.assertIn(first, text)          # its PIDFile: this container
+        self.assertIn('Restart=always', text)
+        self.assertEqual(path, os.readlink(os.path.join(
+            self.unit_dir, 'default.target.wants', 'hch-%s.service' % svc)))
+        self.assertFalse(os.path.exists(self.unit(plain)))
+        self.verify(path)
+
+        updated = self.run_hook(self.item(config('2'), action='UPDATE',
+                                          outputs=['containers']))
+        self.assertEqual(0, updated.code, updated.error)
+        second = updated.reply['containers'][svc]['id']
+        self.assertNotEqual(first, second)
+        with open(path) as handle:
+            self.assertIn(second, handle.read())
+
+        deleted = self.run_hook(self.item(config('2'), action='DELETE'))
+        self.assertEqual(0, deleted.code, deleted.error)
+        self.assertFalse(os.path.exists(path))
+        self.assertFalse(os.path.lexists(os.path.join(
+            self.unit_dir, 'default.target.wants', 'hch-%s.service' % svc)))
+
+    def test_without_systemd_the_reply_says_so(self):
+        self.write_conf()       # systemd_units = auto; systemd does not run
+        svc = self.name('svc')
+        result = self.run_hook(self.item({svc: {
+            'image': self.image, 'command': SERVICE, 'restart': 'always'}}))
+        self.assertEqual(0, result.code, result.error)
+        self.assertIn(podman_engine_note(), result.error)
+        self.assertFalse(os.path.exists(self.unit(svc)))

@@ -202,6 +202,39 @@ class HealthFromLibpodTest(testtools.TestCase):
             'filters'])
 
 
+class RlimitTest(testtools.TestCase):
+
+    TEXT = ('runc create failed: error setting rlimit type 6: operation not '
+            'permitted')
+
+    def test_some_ulimits_given_names_the_field_and_what_to_add(self):
+        error = podman_engine.rlimit_failure(
+            spec(ulimits=(('nofile', 1024, 2048),)), 'web', self.TEXT)
+        self.assertIn('config.web.ulimit: ', str(error))
+        self.assertIn('give nproc in ulimit too', str(error))
+        self.assertIn(self.TEXT, str(error))
+
+    def test_no_ulimits_points_at_containers_conf(self):
+        error = podman_engine.rlimit_failure(spec(), 'web', self.TEXT)
+        self.assertIn('container web: podman cannot give it its resource '
+                      'limits', str(error))
+        self.assertIn('default_ulimits', str(error))
+
+
+class DialectTest(testtools.TestCase):
+
+    def test_log_tag_needs_journald(self):
+        specs = (spec(log_tag='web'), spec('db'))
+        problems = podman_engine.dialect_problems(specs, 'k8s-file').items
+        self.assertEqual(['config.web.log_tag'], [p.field for p in problems])
+        self.assertIn('k8s-file', str(problems[0]))
+        self.assertEqual([], podman_engine.dialect_problems(
+            specs, 'journald').items)
+        # Not known yet (the container group's validation): left to the
+        # engine's check.
+        self.assertEqual([], podman_engine.dialect_problems(specs).items)
+
+
 class ChoiceTest(testtools.TestCase):
 
     def test_engine_option_reader(self):
