@@ -370,7 +370,8 @@ class Paunch:
         return check(run_proc(
             [self.paunch, '--log-file', os.path.join(self.dir, 'paunch.log'),
              'apply', '--file', path, '--config-id', dep.prefix,
-             '--managed-by', self.managed_by, '--default-runtime', self.runtime,
+             '--managed-by', self.managed_by,
+             '--default-runtime', self.runtime,
              '--label', 'bench=%s' % dep.prefix], env=self.env),
             'paunch apply')
 

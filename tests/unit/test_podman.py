@@ -249,4 +249,3 @@ class ChoiceTest(testtools.TestCase):
         self.assertEqual('docker', conf.engine)
         self.assertEqual('auto', conf.podman.systemd_units)
         self.assertIn('engine', conf_mod.OVERRIDABLE)
-
