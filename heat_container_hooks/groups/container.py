@@ -103,6 +103,16 @@ class _PodmanTool(_DockerTool):
         from heat_container_hooks.engines import podman as podman_engine
         return list(podman_engine.dialect_problems(specs).items)
 
+    def cleanup(self, group, items, keys, conf, managed_by):
+        """As the docker tool's, on podman; nothing where podman is not
+        installed (none of its containers can exist)."""
+        import shutil
+        from heat_container_hooks.engines import podman_service
+        if not podman_service.running_url(conf.podman.url) and \
+                shutil.which(conf.podman.podman_path) is None:
+            return []
+        return super().cleanup(group, items, keys, conf, managed_by)
+
 
 class _ComposeTool:
     """A compose project rendered from the specs."""
