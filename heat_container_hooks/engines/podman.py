@@ -235,7 +235,7 @@ class PodmanEngine(docker_engine.DockerEngine):
 
     def execute(self, plan, owner, config_id, result):
         # Containers this plan removes or replaces: podman refuses to
-        # remove one whose namespaces or volumes another still uses
+        # remove one whose namespaces another still uses
         # (dockerd allows it); those others may go first (_remove_container).
         self._doomed = {s.observed.id: s for s in plan.steps
                         if s.observed is not None
@@ -245,8 +245,8 @@ class PodmanEngine(docker_engine.DockerEngine):
 
     def _remove_container(self, ident):
         """Remove a container; one that other containers of this plan
-        depend on (net/pid/ipc ``container:X``, ``volumes_from``) after
-        them, as podman requires. One that a container not in this plan
+        depend on (net/pid/ipc ``container:X``) after them, as podman
+        requires. One that a container not in this plan
         depends on fails, naming it."""
         import docker.errors
         try:
@@ -262,7 +262,7 @@ class PodmanEngine(docker_engine.DockerEngine):
             raise errors.EngineError(
                 'container %s cannot be removed on podman while container '
                 '%s, which this deployment does not replace, uses its '
-                'namespaces or volumes (fix: remove that container first)'
+                'namespaces (fix: remove that container first)'
                 % (ident[:12], ', '.join(d[:12] for d in strangers)))
         for dependent in dependents:
             LOG.info('removing container %s first: it depends on %s',

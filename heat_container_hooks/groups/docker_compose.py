@@ -39,6 +39,37 @@ class _Engine:
                 self.service.close()
 
 
+def podman_problems(compose, settings):
+    """Problems (errors.Problems) of a compose file that Compose cannot
+    carry out on podman where systemd does not run: a ``depends_on``
+    condition ``service_healthy`` waits inside ``compose up`` for a health
+    that only podman's systemd timers (absent) would ever record, so the
+    run would hang until Compose gave up. Pure apart from asking whether
+    systemd runs."""
+    from heat_container_hooks.engines import systemd_units
+    problems = errors.Problems()
+    if settings.engine != 'podman' or systemd_units.systemd_running():
+        return problems
+    for service, body in sorted(((compose or {}).get('services')
+                                 or {}).items()):
+        depends = (body or {}).get('depends_on') or {}
+        if not isinstance(depends, dict):
+            continue
+        for other, how in sorted(depends.items()):
+            if (how or {}).get('condition') == 'service_healthy':
+                problems.add(
+                    'config.services.%s.depends_on.%s.condition'
+                    % (service, other),
+                    'service_healthy cannot be waited for on podman where '
+                    'systemd does not run: podman runs healthchecks from '
+                    'systemd timers, and Compose waits inside "up", before '
+                    'the hook can run them',
+                    'use service_started, or the container group with '
+                    'start_order and a healthcheck, or run where systemd '
+                    'runs')
+    return problems
+
+
 class DockerComposeGroup(groups.Group):
     name = 'docker-compose'
     option_readers = {'engine': values.engine}
@@ -84,6 +115,9 @@ class DockerComposeGroup(groups.Group):
         return steps, list(job.desired.notes) + notes
 
     def converge(self, job):
+        if job.desired.compose:
+            podman_problems(job.desired.compose,
+                            job.settings).raise_if_any()
         with _Engine(job.settings, job.conf) as engine:
             outcome = engine.converge(job.desired, job.owner,
                                       job.deployment.action)

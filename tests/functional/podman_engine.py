@@ -65,15 +65,15 @@ class PodmanEngine:
         client = docker.DockerClient(base_url=self.podman_url, timeout=120,
                                      version='1.41')
         self.addCleanup(client.close)
-        tag = client.api.tag
+        original = client.api.tag
 
-        def split_tag(image, repository, tag_name=None, **kwargs):
+        def split_tag(image, repository, tag=None, **kwargs):
             # The SDK sends "name:tag" as the repository when no tag is
             # given (dockerd accepts it); podman wants them apart.
             name, sep, last = repository.rpartition(':')
-            if tag_name is None and sep and '/' not in last:
-                repository, tag_name = name, last
-            return tag(image, repository, tag_name, **kwargs)
+            if tag is None and sep and '/' not in last:
+                repository, tag = name, last
+            return original(image, repository, tag=tag, **kwargs)
         client.api.tag = split_tag
         return client
 

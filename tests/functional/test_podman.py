@@ -81,9 +81,10 @@ class PodmanSharedTest(PodmanEngine,
         namespaces another uses; podman refuses to remove it while the
         other exists, so there is nothing to repair (and the hook removes
         the dependents first when it replaces such a container itself:
-        test_net, test_pid, test_ipc, test_volumes_from)."""
+        test_net, test_pid, test_ipc). ``volumes_from`` does not bind the
+        two on podman (test_volumes_from)."""
         import docker.errors
-        for key in ('net', 'ipc', 'volumes_from'):
+        for key in ('net', 'pid', 'ipc'):
             self.run_ok(key, 'CREATE')
             pause = self.client.containers.get(self.pause)
             error = self.assertRaises(docker.errors.APIError, pause.remove,
@@ -186,6 +187,22 @@ class PodmanComposeV2Test(PodmanEngine, test_compose.ComposeV2Test):
                          self.containers()['init'].logs().decode())
 
     test_finished_oneshot_is_not_run_again.__doc__ = COMPOSE_RECREATES
+
+    def test_healthcheck_gated_dependency_and_oneshot(self):
+        """``depends_on: {condition: service_healthy}``: Compose waits for
+        podman's health inside ``up``, which nothing records where systemd
+        does not run: refused, naming the field, nothing made."""
+        config = {'services': {
+            'db': {'image': self.image, 'command': list(SERVICE),
+                   'healthcheck': {'test': ['CMD', 'true'],
+                                   'interval': '500ms'}},
+            'web': self.service(depends_on={
+                'db': {'condition': 'service_healthy'}})}}
+        result = self.run_hook(self.compose_item(config))
+        self.assertEqual(2, result.code, result.stdout)
+        self.assertIn('config.services.web.depends_on.db.condition',
+                      result.error)
+        self.assertEqual({}, self.containers())
 
     def test_interval_less_healthcheck_passes_before_the_engines_first(self):
         """As on Docker; podman's inspect shows its defaults for the

@@ -235,6 +235,28 @@ class DialectTest(testtools.TestCase):
         self.assertEqual([], podman_engine.dialect_problems(specs).items)
 
 
+class ComposeOnPodmanTest(testtools.TestCase):
+
+    def test_service_healthy_refused_without_systemd(self):
+        from heat_container_hooks.groups import docker_compose
+        compose = {'services': {
+            'db': {}, 'web': {'depends_on': {
+                'db': {'condition': 'service_healthy'}}},
+            'app': {'depends_on': ['db']}}}
+        podman = mock.Mock(engine='podman')
+        with mock.patch.object(systemd_units, 'systemd_running',
+                               return_value=False):
+            problems = docker_compose.podman_problems(compose, podman).items
+            self.assertEqual(['config.services.web.depends_on.db.condition'],
+                             [p.field for p in problems])
+            self.assertEqual([], docker_compose.podman_problems(
+                compose, mock.Mock(engine='docker')).items)
+        with mock.patch.object(systemd_units, 'systemd_running',
+                               return_value=True):
+            self.assertEqual([], docker_compose.podman_problems(
+                compose, podman).items)
+
+
 class ChoiceTest(testtools.TestCase):
 
     def test_engine_option_reader(self):
