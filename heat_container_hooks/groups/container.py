@@ -13,6 +13,7 @@ tool of an existing deployment leaves nothing of the old one behind.
 """
 
 import dataclasses
+import shutil
 
 from oslo_log import log as logging
 
@@ -106,7 +107,6 @@ class _PodmanTool(_DockerTool):
     def cleanup(self, group, items, keys, conf, managed_by):
         """As the docker tool's, on podman; nothing where podman is not
         installed (none of its containers can exist)."""
-        import shutil
         from heat_container_hooks.engines import podman_service
         if not podman_service.running_url(conf.podman.url) and \
                 shutil.which(conf.podman.podman_path) is None:
