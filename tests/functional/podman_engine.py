@@ -77,6 +77,12 @@ class PodmanEngine:
         client.api.tag = split_tag
         return client
 
+    def remove_test_containers(self):
+        """Twice: podman refuses to remove a container whose namespaces
+        another still uses, so the first pass may leave it."""
+        super().remove_test_containers()
+        super().remove_test_containers()
+
     def wait_for_socket(self):
         import time
         path = self.podman_url[len('unix://'):]
