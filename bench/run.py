@@ -346,6 +346,7 @@ class OursSettle(Ours):
 class Paunch:
     title = 'paunch %s' % PAUNCH_VERSION
     key = 'paunch'
+    runtime = 'docker'      # bench/podman.py: podman
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -369,7 +370,8 @@ class Paunch:
         return check(run_proc(
             [self.paunch, '--log-file', os.path.join(self.dir, 'paunch.log'),
              'apply', '--file', path, '--config-id', dep.prefix,
-             '--managed-by', self.managed_by, '--default-runtime', 'docker',
+             '--managed-by', self.managed_by,
+             '--default-runtime', self.runtime,
              '--label', 'bench=%s' % dep.prefix], env=self.env),
             'paunch apply')
 
@@ -386,7 +388,7 @@ class Paunch:
         return check(run_proc(
             [self.paunch, '--log-file', os.path.join(self.dir, 'paunch.log'),
              'delete', '--managed-by', self.managed_by,
-             '--default-runtime', 'docker', dep.prefix], env=self.env),
+             '--default-runtime', self.runtime, dep.prefix], env=self.env),
             'paunch delete')
 
     def startup(self):
@@ -1101,6 +1103,12 @@ def main(argv=None):
     parser.add_argument('--probe-period', type=float, default=None,
                         help='health_probe_period of our hook (default: '
                              'the hook\'s default; 0: no probing)')
+    parser.add_argument('--podman', action='store_true',
+                        help='the podman workloads instead (bench/podman.py):'
+                             ' ours with engine = podman against paunch\'s '
+                             'podman runtime, on podman\'s store')
+    parser.add_argument('--sizes-podman', default='50',
+                        help='sizes of the podman workloads (default 50)')
     parser.add_argument('--json', help='also write the figures here')
     parser.add_argument('--strict', action='store_true',
                         help='exit 1 when a goal fails')
@@ -1108,6 +1116,9 @@ def main(argv=None):
     args.reps_given = args.reps is not None
     args.reps = args.reps or 3
     try:
+        if args.podman:
+            import podman as podman_bench
+            return podman_bench.run(args, sys.modules[__name__])
         return run(args)
     except BenchError as exc:
         log('bench failed: %s' % exc)

@@ -56,14 +56,18 @@ def stale(observed, managed_by, keys, ids):
     return gone
 
 
-def containers(group, items, conf, managed_by=None):
+def containers(group, items, conf, managed_by=None, make_engine=None):
     """Remove this group's stale containers (those labelled ``managed_by``,
-    by default the group's); returns what was done."""
-    from heat_container_hooks.engines import docker as docker_engine
+    by default the group's); returns what was done. ``make_engine(settings,
+    conf)``: the engine adapter they live on (default: a DockerEngine)."""
     overrides = {'managed_by': managed_by} if managed_by else {}
     settings = conf_mod.settings_for(conf, group, overrides)
     keys, ids = current_owners(group, items, conf)
-    engine = docker_engine.DockerEngine(settings)
+    if make_engine is None:
+        from heat_container_hooks.engines import docker as docker_engine
+        engine = docker_engine.DockerEngine(settings)
+    else:
+        engine = make_engine(settings, conf)
     try:
         observed = dockerapi.observe(engine.api, [
             '%s=%s' % (labels_mod.MANAGED_BY, settings.managed_by)])

@@ -18,6 +18,18 @@ engine_opts = [
                help='URL of the Docker Engine API, e.g. '
                     'unix:///var/run/docker.sock or tcp://127.0.0.1:2375. '
                     'Unset: $DOCKER_HOST, else the local socket.'),
+    cfg.StrOpt('engine', default='docker',
+               choices=[('docker', 'the Docker engine (dockerd), at '
+                                   'docker_url'),
+                        ('podman', 'podman, through its Docker-compatible '
+                                   'REST API: [podman] url, else the '
+                                   'system socket /run/podman/podman.sock, '
+                                   'else a private "podman system '
+                                   'service" for the length of the run')],
+               help='Container engine of the docker-cmd group. A '
+                    'deployment\'s options (engine) override it. The '
+                    'container group picks podman with its tool instead '
+                    '(tool: podman). See doc/podman.md.'),
     cfg.IntOpt('docker_api_timeout', default=120, min=1,
                help='Seconds one Engine API call may take.'),
     cfg.IntOpt('engine_workers', default=8, min=1,
@@ -107,7 +119,9 @@ container_opts = [
     cfg.StrOpt('default_tool', default='docker',
                choices=[('docker', 'the Docker Engine API, directly'),
                         ('compose', 'a compose project (Compose v2 or v1)'),
-                        ('atomic', "atomic's label protocol")],
+                        ('atomic', "atomic's label protocol"),
+                        ('podman', 'podman, through its Docker-compatible '
+                                   'API (see [podman])')],
                help='Tool that carries out a deployment of the neutral '
                     '"container" group when neither its options (tool) nor '
                     'its container_tool input name one.'),
@@ -136,7 +150,7 @@ image_opts = [
 OVERRIDABLE = ('managed_by', 'lock_timeout', 'start_timeout',
                'healthy_timeout', 'oneshot_timeout', 'exec_timeout',
                'stop_grace_period', 'settle_time', 'pull',
-               'registry_auth_file', 'health_probe_period')
+               'registry_auth_file', 'health_probe_period', 'engine')
 
 CONF = cfg.CONF
 _registered = False
@@ -166,6 +180,7 @@ def _extension_modules():
     modules = []
     for name in ('heat_container_hooks.engines.compose_opts',
                  'heat_container_hooks.engines.atomic_opts',
+                 'heat_container_hooks.engines.podman_opts',
                  'heat_container_hooks.agent.opts'):
         try:
             modules.append(importlib.import_module(name))
@@ -228,6 +243,7 @@ class Settings:
     pull: str = 'missing'
     registry_auth_file: str = None
     health_probe_period: float = 1.0
+    engine: str = 'docker'
 
 
 def settings_for(conf, group, overrides):

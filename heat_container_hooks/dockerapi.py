@@ -358,7 +358,7 @@ def _wait_ready(api, ident, name, start_timeout, healthy_timeout,
     from heat_container_hooks import healthprobe
     started = time.monotonic()
     delay = 0.05
-    probe = None
+    probe = checker = None
     while True:
         interrupt.check()
         info = api.inspect_container(ident)
@@ -381,6 +381,11 @@ def _wait_ready(api, ident, name, start_timeout, healthy_timeout,
             if probe is None:
                 probe = healthprobe.HealthProbe(api, ident, info,
                                                 probe_period)
+                # podman's checks are run by the hook (its timers need
+                # systemd): on the check's interval, recorded by podman.
+                checker = healthprobe.engine_check(api, ident, info)
+            if checker is not None:
+                checker.poll()
             if probe.poll():
                 LOG.info('container %s: its healthcheck passed (run by '
                          'the hook; the engine still says %s)', name,

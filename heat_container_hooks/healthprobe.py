@@ -25,6 +25,7 @@ A pass means only "ready for this run": the engine's status stays
 
 import threading
 import time
+import weakref
 
 from oslo_log import log as logging
 
@@ -160,15 +161,19 @@ class HealthProbe:
                                         % self.ident[:12])
         self._thread.start()
 
+    def _execute(self):
+        """One run of the test: (exit code or None, output bytes)."""
+        created = self.api.exec_create(
+            self.ident, self.argv, stdout=True, stderr=True,
+            stdin=False, tty=False, privileged=False, user=self.user,
+            workdir=self.workdir)
+        output = self.api.exec_start(created['Id'])
+        return dockerapi.exec_exit_code(self.api, created['Id']), output
+
     def _run(self):
         started = self._started_at
         try:
-            created = self.api.exec_create(
-                self.ident, self.argv, stdout=True, stderr=True,
-                stdin=False, tty=False, privileged=False, user=self.user,
-                workdir=self.workdir)
-            output = self.api.exec_start(created['Id'])
-            code = dockerapi.exec_exit_code(self.api, created['Id'])
+            code, output = self._execute()
         except dockerapi.engine_errors() as exc:
             code, output = None, dockerapi.reason(exc).encode()
         text = (output or b'').decode('utf-8', 'replace').strip()
@@ -181,3 +186,65 @@ class HealthProbe:
             self.last_output = text[-OUTPUT_LIMIT:] or \
                 'the check exited with code %s' % code
         self._ended.set()
+
+
+class EngineCheck(HealthProbe):
+    """Has the engine run a container's healthcheck, on the check's own
+    schedule, for an engine that does not run it by itself: podman runs
+    healthchecks from systemd timers, so where systemd does not run (or
+    the container was started through the API without one) its health
+    stays "starting" for ever.
+
+    Each run is podman's ``healthcheck run`` (the libpod endpoint
+    ``GET /libpod/containers/{id}/healthcheck``): podman runs the test,
+    honours its timeout and retries and records the result, so the
+    engine's own status (``healthy``/``unhealthy``) and log change as
+    they would under podman's timer, and the wait reads them as on
+    Docker. The first run is one ``Interval`` (default 30 s) after the
+    probe is made, the next ones one Interval apart, as podman's timer
+    and dockerd schedule them; ``poll()``'s answer is not used (the
+    engine's status is).
+    """
+
+    def __init__(self, api, ident, info):
+        check = healthcheck_of(info) or {}
+        interval = _seconds(check.get('Interval'), DEFAULT_INTERVAL)
+        super().__init__(api, ident, info, interval)
+        self.enabled = bool(self.argv)
+        self._next = time.monotonic() + interval
+
+    def _execute(self):
+        url = '%s/v%s/libpod/containers/%s/healthcheck' % (
+            self.api.base_url, self.api.api_version, self.ident)
+        answer = self.api.get(url, timeout=self.timeout + 30)
+        answer.raise_for_status()
+        status = (answer.json() or {}).get('Status')
+        return (0 if status == 'healthy' else 1), b''
+
+
+# Whether an API client talks to an engine that runs healthchecks by
+# itself; asked once per client.
+_RUNS_CHECKS = weakref.WeakKeyDictionary()
+
+
+def engine_runs_checks(api):
+    """False for podman (its ``/version`` names a "Podman Engine"
+    component), True for dockerd and anything else. Engine errors count
+    as True (the wait reports them where it reads the engine)."""
+    if api not in _RUNS_CHECKS:
+        try:
+            components = api.version().get('Components') or []
+        except dockerapi.engine_errors():
+            return True
+        _RUNS_CHECKS[api] = not any(
+            (item.get('Name') or '').startswith('Podman')
+            for item in components)
+    return _RUNS_CHECKS[api]
+
+
+def engine_check(api, ident, info):
+    """An EngineCheck for a container with a healthcheck on an engine that
+    does not run it by itself, else None."""
+    if healthcheck_of(info) is None or engine_runs_checks(api):
+        return None
+    return EngineCheck(api, ident, info)

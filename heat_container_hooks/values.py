@@ -150,6 +150,17 @@ def pull_policy(value):
     return policy
 
 
+ENGINES = ('docker', 'podman')
+
+
+def engine(value):
+    """A container engine of the docker-cmd group: docker or podman."""
+    name = text(value).strip().lower()
+    if name not in ENGINES:
+        raise Invalid('is %r, not one of %s' % (value, ', '.join(ENGINES)))
+    return name
+
+
 def env_value(value):
     """An environment value: null means pass-through; "" and 0 are values."""
     if value is None:

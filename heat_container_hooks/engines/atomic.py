@@ -23,13 +23,13 @@ import dataclasses
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 
 from oslo_log import log as logging
 
 from heat_container_hooks import deployment as deployment_mod
 from heat_container_hooks import dockerapi
+from heat_container_hooks.engines import podman_service
 from heat_container_hooks import errors
 from heat_container_hooks.formats import atomic as fmt
 from heat_container_hooks import interrupt
@@ -203,43 +203,6 @@ def cleanup(group, items, conf, managed_by=None, runner=None):
     return lines
 
 
-class _PodmanService:
-    """``podman system service`` on a private socket, for one run."""
-
-    def __init__(self, podman, timeout):
-        self.dir = tempfile.mkdtemp(prefix='hch-podman-')
-        self.socket = os.path.join(self.dir, 'podman.sock')
-        self.url = 'unix://' + self.socket
-        try:
-            self.proc = subprocess.Popen(
-                [podman, 'system', 'service', '--time=0', self.url],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL)
-        except OSError as exc:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            raise errors.EngineError('cannot start %s system service: %s '
-                                     '(fix: install podman or set [atomic] '
-                                     'podman_url)' % (podman, exc))
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(self.socket):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.close()
-                raise errors.EngineError(
-                    'podman system service did not start (fix: run "podman '
-                    'info" to see why, or set [atomic] podman_url)')
-            time.sleep(0.05)
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 class AtomicEngine:
     """Installs, runs, stops and uninstalls images through their labels,
     for one owner, on one runner; the records live on the runner's engine
@@ -259,8 +222,9 @@ class AtomicEngine:
         if runner == 'podman':
             url = self.opts.podman_url
             if not url:
-                self.service = _PodmanService(self.opts.podman_path,
-                                              settings.start_timeout or 30)
+                self.service = podman_service.PodmanService(
+                    self.opts.podman_path, settings.start_timeout or 30,
+                    '[atomic] podman_url')
                 url = self.service.url
             state_settings = dataclasses.replace(settings, docker_url=url)
         try:

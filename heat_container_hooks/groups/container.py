@@ -13,6 +13,9 @@ tool of an existing deployment leaves nothing of the old one behind.
 """
 
 import dataclasses
+import shutil
+
+from oslo_log import log as logging
 
 from heat_container_hooks import deployment as deployment_mod
 from heat_container_hooks import errors
@@ -23,9 +26,10 @@ from heat_container_hooks import outcome as outcome_mod
 from heat_container_hooks import values
 
 Action = deployment_mod.Action
+LOG = logging.getLogger(__name__)
 
 TOOL_INPUT = 'container_tool'
-TOOLS = ('docker', 'compose', 'atomic')
+TOOLS = ('docker', 'compose', 'atomic', 'podman')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,21 +71,47 @@ class _DockerTool:
     """The Docker engine, directly: the docker-cmd group's engine."""
 
     name = 'docker'
+    engine = 'docker'
 
     def problems(self, specs, conf):
         return []
 
+    def make_engine(self, settings, conf):
+        return docker_cmd_group.make_engine(
+            dataclasses.replace(settings, engine=self.engine), conf)
+
     def cleanup(self, group, items, keys, conf, managed_by):
         from heat_container_hooks import cleanup
-        return cleanup.containers(group, items, conf, managed_by=managed_by)
+        return cleanup.containers(group, items, conf, managed_by=managed_by,
+                                  make_engine=self.make_engine)
 
     def converge(self, job, specs, owner, action):
-        from heat_container_hooks.engines import docker as docker_engine
-        engine = docker_engine.DockerEngine(job.settings)
+        engine = self.make_engine(job.settings, job.conf)
         try:
             return engine.converge(owner, job.deployment.id, specs, action)
         finally:
             engine.close()
+
+
+class _PodmanTool(_DockerTool):
+    """podman, through its Docker-compatible API: the docker-cmd group's
+    engine with ``engine = podman``."""
+
+    name = 'podman'
+    engine = 'podman'
+
+    def problems(self, specs, conf):
+        from heat_container_hooks.engines import podman as podman_engine
+        return list(podman_engine.dialect_problems(specs).items)
+
+    def cleanup(self, group, items, keys, conf, managed_by):
+        """As the docker tool's, on podman; nothing where podman is not
+        installed (none of its containers can exist)."""
+        from heat_container_hooks.engines import podman_service
+        if not podman_service.running_url(conf.podman.url) and \
+                shutil.which(conf.podman.podman_path) is None:
+            return []
+        return super().cleanup(group, items, keys, conf, managed_by)
 
 
 class _ComposeTool:
@@ -148,7 +178,7 @@ class _AtomicTool:
 
 
 ADAPTERS = {'docker': _DockerTool(), 'compose': _ComposeTool(),
-            'atomic': _AtomicTool()}
+            'atomic': _AtomicTool(), 'podman': _PodmanTool()}
 
 
 def adapter(tool):
@@ -246,11 +276,37 @@ class ContainerGroup(groups.Group):
 
 
 def tools_present(job):
-    """The tools that have containers of this deployment on the engine, in
-    one label query."""
+    """The tools that have containers of this deployment, in one label
+    query per engine: the Docker engine's (where the docker, compose and
+    atomic tools put them) and podman's. podman is asked when it is this
+    deployment's tool (on DELETE it counts as present without asking) or
+    when its API runs already (``[podman] url`` or the system socket): no
+    private podman service is started only to look. With the podman tool,
+    a Docker engine that does not answer has none of them."""
+    from heat_container_hooks import dockerapi
+    from heat_container_hooks.engines import podman_service
+    tool = job.desired.tool
+    found = set()
+    try:
+        found |= _tools_on(job, dockerapi.client(job.settings))
+    except errors.HookError:
+        if tool != 'podman':
+            raise
+        LOG.info('the Docker engine does not answer: no container of '
+                 'this deployment can be there')
+    podman_url = podman_service.running_url(job.conf.podman.url)
+    if tool == 'podman' and job.deployment.action is Action.DELETE:
+        found.add('podman')
+    elif podman_url:
+        settings = dataclasses.replace(job.settings, docker_url=podman_url)
+        found |= {t for t in _tools_on(job, dockerapi.client(settings))
+                  if t == 'podman'}
+    return found
+
+
+def _tools_on(job, api):
     from heat_container_hooks import dockerapi
     from heat_container_hooks import labels as labels_mod
-    api = dockerapi.client(job.settings)
     try:
         found = dockerapi.observe(api, ['%s=%s' % (labels_mod.OWNER,
                                                    job.owner.key)])

@@ -31,9 +31,19 @@ IMAGE_OPTION_READERS = {'pull': values.pull_policy,
                         'registry_auth_file': values.text}
 
 
+def make_engine(settings, conf):
+    """The engine adapter that ``settings.engine`` names: a DockerEngine,
+    or a PodmanEngine (the same adapter over podman's API)."""
+    if settings.engine == 'podman':
+        from heat_container_hooks.engines import podman as podman_engine
+        return podman_engine.PodmanEngine(settings, conf)
+    from heat_container_hooks.engines import docker as docker_engine
+    return docker_engine.DockerEngine(settings)
+
+
 class DockerCmdGroup(groups.Group):
     name = 'docker-cmd'
-    option_readers = IMAGE_OPTION_READERS
+    option_readers = dict(IMAGE_OPTION_READERS, engine=values.engine)
 
     def desired(self, deployment, inputs, conf):
         if deployment.action in (Action.DELETE, Action.SUSPEND):
@@ -47,13 +57,11 @@ class DockerCmdGroup(groups.Group):
         return spec_secrets(desired)
 
     def preview(self, job):
-        from heat_container_hooks.engines import docker as docker_engine
-        return docker_engine.DockerEngine(job.settings).preview(
+        return make_engine(job.settings, job.conf).preview(
             job.owner, job.desired, job.deployment.action)
 
     def converge(self, job):
-        from heat_container_hooks.engines import docker as docker_engine
-        engine = docker_engine.DockerEngine(job.settings)
+        engine = make_engine(job.settings, job.conf)
         try:
             return engine.converge(job.owner, job.deployment.id, job.desired,
                                    job.deployment.action)
@@ -62,4 +70,5 @@ class DockerCmdGroup(groups.Group):
 
     def cleanup(self, items, conf):
         from heat_container_hooks import cleanup
-        return cleanup.containers(self.name, items, conf)
+        return cleanup.containers(self.name, items, conf,
+                                  make_engine=make_engine)

@@ -133,7 +133,7 @@ class FunctionalTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.client = docker_client()
+        self.client = self.engine_client()
         self.image = ensure_busybox(self.client)
         self.stack = 'test-%s/%s' % (self.id().rsplit('.', 1)[-1][:30],
                                      uuid.uuid4().hex[:8])
@@ -146,6 +146,10 @@ class FunctionalTest(testtools.TestCase):
         self.conf_file = os.path.join(self.tmp, 'hooks.conf')
         self.write_conf()
         self.addCleanup(self.remove_test_containers)
+
+    def engine_client(self):
+        """The docker SDK client the test reads the engine with."""
+        return docker_client()
 
     def write_conf(self, **extra):
         # A managed_by of its own: cleanup acts engine-wide per managed_by,

@@ -40,6 +40,9 @@ class FakeApi:
     def inspect_container(self, ident):
         return self.states.pop(0) if len(self.states) > 1 else self.states[0]
 
+    def version(self):
+        return {'Components': [{'Name': 'Engine'}]}
+
     def exec_create(self, ident, cmd, **kwargs):
         if self.exec_error:
             raise self.exec_error

@@ -17,7 +17,7 @@ TPL = os.path.join(ROOT, 'templates')
 SERVICES = {'MySQL': 'mysql', 'RabbitMQ': 'rabbitmq',
             'Memcached': 'memcached', 'Keystone': 'keystone',
             'Placement': 'placement'}
-TOOLS = ('docker', 'compose', 'atomic')
+TOOLS = ('docker', 'compose', 'atomic', 'podman')
 
 
 def env(name):
