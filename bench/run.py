@@ -36,6 +36,7 @@ if ROOT not in sys.path:
 
 import docker  # noqa: E402
 
+import scale  # noqa: E402  (bench/scale.py, beside this script)
 from tests.functional import base as fbase  # noqa: E402
 from tests.functional import upstream  # noqa: E402
 
@@ -736,8 +737,9 @@ def log(message):
           flush=True)
 
 
-def bench_size(tool, n, engine, results, grace, ctx):
-    """One repetition of every workload of one tool at size n."""
+def bench_size(tool, n, engine, results, grace, ctx, slow_delete=True):
+    """One repetition of every workload of one tool at size n (without the
+    DELETE of slow stoppers when ``slow_delete`` is false)."""
     dep = Deployment(n, PROMPT_COMMAND, grace, ctx.shared)
     label = tool.label(dep)
     results.add(tool.key, 'cold', n, tool.cold(dep))
@@ -759,7 +761,7 @@ def bench_size(tool, n, engine, results, grace, ctx):
     if left:
         raise BenchError('%s: %d containers left after DELETE'
                          % (tool.key, left))
-    if getattr(tool, 'compose', False):
+    if getattr(tool, 'compose', False) or not slow_delete:
         return
     # DELETE of containers whose PID 1 ignores SIGTERM: stop timeouts
     # matter.
@@ -809,8 +811,50 @@ def run_health(args, ctx, engine, tools, results):
             bench_health(tool, engine, results, args.grace, ctx)
 
 
+def run_scale(args, ctx, engine, reps):
+    """The scale curve (issue 18, point 2): raw SDK, ours and paunch at
+    each size, cold apply, no-op, UPDATE of one and DELETE; report, goals
+    at N = 200 and the PNG plot. Returns the failed goals."""
+    sizes = [int(s) for s in args.sizes.split(',')] if args.sizes else \
+        list(scale.SIZES)
+    tools = [RawSDK(ctx), Ours(ctx)]
+    if not args.no_peers:
+        log('preparing paunch (its venv)')
+        tools.append(Paunch(ctx))
+    for tool in tools:
+        if tool.startup is not None:
+            tool.startup()
+    results = Results()
+    started = time.strftime('%Y-%m-%d %H:%M')
+    load = [os.getloadavg()[0]]
+    for rep in range(reps):
+        for n in sizes:
+            for tool in tools:
+                log('scale rep %d/%d, N=%d: %s (load %.1f)' % (
+                    rep + 1, reps, n, tool.title, os.getloadavg()[0]))
+                load.append(os.getloadavg()[0])
+                bench_size(tool, n, engine, results, args.grace, ctx,
+                           slow_delete=False)
+    when = '%s-%s UTC, load average %.1f-%.1f' % (
+        started, time.strftime('%H:%M'), min(load), max(load))
+    report = scale.report(results, sizes, reps,
+                          keys=[t.key for t in tools])
+    print('Run %s' % when)
+    print('\n'.join(report['lines']))
+    if args.plot:
+        scale.plot(results, sizes, args.plot, reps, when,
+                   keys=[t.key for t in tools])
+        log('plot written to %s' % args.plot)
+    if args.json:
+        with open(args.json, 'w') as handle:
+            json.dump(dict(report['data'], when=when, reps=reps), handle,
+                      indent=1, sort_keys=True)
+    return report['failed']
+
+
 def run(args):
-    sizes = [10] if args.quick else [int(s) for s in args.sizes.split(',')]
+    sizes = [10] if args.quick else [
+        int(s) for s in (args.sizes or '10,50').split(',')]
     reps = 1 if args.quick and not args.reps_given else args.reps
     cache = upstream.cache_dir()
     tmp = tempfile.mkdtemp(prefix='hchb-run-')
@@ -826,6 +870,9 @@ def run(args):
         load_image(url)
         ctx = Context(url, tmp, cache)
         engine = Engine(url)
+        if args.scale:
+            failed = run_scale(args, ctx, engine, reps)
+            return 1 if args.strict and failed else 0
         tools = [RawSDK(ctx), Ours(ctx), OursSettle(ctx)]
         if args.probe_period is not None:
             Ours.extra_conf = ['health_probe_period = %g'
@@ -1081,8 +1128,16 @@ def main(argv=None):
                         help='smoke run: N=10 only, one repetition')
     parser.add_argument('--reps', type=int, default=None,
                         help='repetitions of each workload (default 3)')
-    parser.add_argument('--sizes', default='10,50',
-                        help='deployment sizes (default 10,50)')
+    parser.add_argument('--sizes', default=None,
+                        help='deployment sizes (default 10,50; with '
+                             '--scale 10,50,100,200)')
+    parser.add_argument('--scale', action='store_true',
+                        help='the scale curve (issue 18): raw SDK, ours and '
+                             'paunch at N=10,50,100,200, goals at N=200, '
+                             'and a PNG plot (--plot)')
+    parser.add_argument('--plot', default=None,
+                        help='with --scale: write the plot here (default '
+                             'bench/scale-curve.png)')
     parser.add_argument('--grace', type=int, default=3,
                         help='stop grace period of every container, seconds')
     parser.add_argument('--docker-host',
@@ -1105,6 +1160,8 @@ def main(argv=None):
     parser.add_argument('--strict', action='store_true',
                         help='exit 1 when a goal fails')
     args = parser.parse_args(argv)
+    if args.scale and args.plot is None:
+        args.plot = os.path.join(HERE, 'scale-curve.png')
     args.reps_given = args.reps is not None
     args.reps = args.reps or 3
     try:
