@@ -37,6 +37,7 @@ if ROOT not in sys.path:
 import docker  # noqa: E402
 
 import scale  # noqa: E402  (bench/scale.py, beside this script)
+import servers  # noqa: E402  (bench/servers.py)
 from tests.functional import base as fbase  # noqa: E402
 from tests.functional import upstream  # noqa: E402
 
@@ -924,6 +925,52 @@ def run_scale(args, ctx, engine, reps):
     return report['failed']
 
 
+def run_servers(args, ctx):
+    """Many servers through the local Heat (issue 18, point 4): our
+    agents' figures; the goals compare them with the upstream chain's,
+    which this bench does not run yet (reported n/a, a failure under
+    --strict). Returns the failed goals."""
+    when = time.strftime('%Y-%m-%d %H:%M')
+    load = os.getloadavg()[0]
+    figures = servers.measure(
+        ctx.url, compose_v2_binary(), IMAGE, ctx.tmp,
+        servers=args.server_count, interval=args.polling_interval,
+        idle=args.idle_seconds, log=log)
+    lines = [
+        'Many servers (%s UTC, load average %.1f at the start): %d '
+        'DeployedServers x %d deployments (%s), one agent process each, '
+        'polling every %gs, on the local Heat' % (
+            when, load, figures['servers'], len(servers.DEPLOYMENTS),
+            ', '.join(servers.DEPLOYMENTS), figures['interval']),
+        '%-52s %10s %10s' % ('', 'ours', 'upstream'),
+        '%-52s %10s %10s' % ('stack create to CREATE_COMPLETE',
+                             fmt(figures['create_s']), 'n/a'),
+        '%-52s %10s %10s' % ('UPDATE of one deployment on all servers',
+                             fmt(figures['update_s']), 'n/a'),
+        '%-52s %10s %10s' % ('Heat API requests per agent per idle minute',
+                             fmt(figures['idle_requests_per_agent_minute'],
+                                 ''), 'n/a'),
+        '(%d requests from %d agents in %gs of idling, counted at the API)'
+        % (figures['requests'], figures['servers'], figures['idle_s']),
+        '', 'Goals (issue 18, point 4):']
+    failed = []
+    for name, text in (
+            ('servers_create', 'CREATE_COMPLETE no later than the upstream '
+             'chain'),
+            ('servers_update', 'UPDATE_COMPLETE no later than the upstream '
+             'chain'),
+            ('servers_idle', 'no more idle requests than the upstream '
+             'chain')):
+        failed.append(name)
+        lines.append('n/a   %-58s (the upstream chain is not run)' % text)
+    print('\n'.join(lines))
+    if args.json:
+        with open(args.json, 'w') as handle:
+            json.dump(dict(figures, when=when, load=load), handle, indent=1,
+                      sort_keys=True)
+    return failed
+
+
 def run(args):
     sizes = [10] if args.quick else [
         int(s) for s in (args.sizes or '10,50').split(',')]
@@ -944,6 +991,9 @@ def run(args):
         engine = Engine(url)
         if args.scale:
             failed = run_scale(args, ctx, engine, reps)
+            return 1 if args.strict and failed else 0
+        if args.servers:
+            failed = run_servers(args, ctx)
             return 1 if args.strict and failed else 0
         tools = [RawSDK(ctx), Ours(ctx), OursSettle(ctx)]
         if args.probe_period is not None:
@@ -1240,6 +1290,19 @@ def main(argv=None):
                         help='the scale curve (issue 18): raw SDK, ours and '
                              'paunch at N=10,50,100,200, goals at N=200, '
                              'and a PNG plot (--plot)')
+    parser.add_argument('--servers', action='store_true',
+                        help='many servers through the local Heat (issue '
+                             '18): a stack of DeployedServers with 3 '
+                             'deployments each, one agent per server')
+    parser.add_argument('--server-count', type=int, default=20,
+                        help='with --servers: how many (default 20)')
+    parser.add_argument('--polling-interval', type=float, default=30,
+                        help='with --servers: the agents\' polling '
+                             'interval, seconds (default 30, the default of '
+                             'our agent and of os-collect-config)')
+    parser.add_argument('--idle-seconds', type=float, default=60,
+                        help='with --servers: how long the idle requests '
+                             'are counted (default 60)')
     parser.add_argument('--plot', default=None,
                         help='with --scale: write the plot here (default '
                              'bench/scale-curve.png)')
