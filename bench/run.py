@@ -926,48 +926,62 @@ def run_scale(args, ctx, engine, reps):
 
 
 def run_servers(args, ctx):
-    """Many servers through the local Heat (issue 18, point 4): our
-    agents' figures; the goals compare them with the upstream chain's,
-    which this bench does not run yet (reported n/a, a failure under
-    --strict). Returns the failed goals."""
+    """Many servers through the local Heat (issue 18, point 4): our agents
+    and the upstream chain (with our hooks) on the same scenario, one after
+    the other; the goals compare them. Returns the failed goals."""
     when = time.strftime('%Y-%m-%d %H:%M')
-    load = os.getloadavg()[0]
-    figures = servers.measure(
+    load = [os.getloadavg()[0]]
+    contenders = ('ours',) if args.no_peers else ('ours', 'upstream')
+    figures = servers.measure_all(
         ctx.url, compose_v2_binary(), IMAGE, ctx.tmp,
         servers=args.server_count, interval=args.polling_interval,
-        idle=args.idle_seconds, log=log)
+        idle=args.idle_seconds, log=log, contenders=contenders)
+    load.append(os.getloadavg()[0])
+    ours, peer = figures.get('ours', {}), figures.get('upstream', {})
+    first = ours or peer
     lines = [
-        'Many servers (%s UTC, load average %.1f at the start): %d '
+        'Many servers (%s-%s UTC, load average %.1f-%.1f): %d '
         'DeployedServers x %d deployments (%s), one agent process each, '
         'polling every %gs, on the local Heat' % (
-            when, load, figures['servers'], len(servers.DEPLOYMENTS),
-            ', '.join(servers.DEPLOYMENTS), figures['interval']),
-        '%-52s %10s %10s' % ('', 'ours', 'upstream'),
-        '%-52s %10s %10s' % ('stack create to CREATE_COMPLETE',
-                             fmt(figures['create_s']), 'n/a'),
-        '%-52s %10s %10s' % ('UPDATE of one deployment on all servers',
-                             fmt(figures['update_s']), 'n/a'),
-        '%-52s %10s %10s' % ('Heat API requests per agent per idle minute',
-                             fmt(figures['idle_requests_per_agent_minute'],
-                                 ''), 'n/a'),
-        '(%d requests from %d agents in %gs of idling, counted at the API)'
-        % (figures['requests'], figures['servers'], figures['idle_s']),
-        '', 'Goals (issue 18, point 4):']
+            when, time.strftime('%H:%M'), min(load), max(load),
+            first['servers'], len(servers.DEPLOYMENTS),
+            ', '.join(servers.DEPLOYMENTS), first['interval']),
+        '%-52s %10s %10s' % ('', 'ours', 'upstream')]
+    rows = (('create_s', 'stack create to CREATE_COMPLETE', 's'),
+            ('update_s', 'UPDATE of one deployment on all servers', 's'),
+            ('idle_requests_per_agent_minute',
+             'Heat API requests per agent per idle minute', ''))
+    for key, title, unit in rows:
+        lines.append('%-52s %10s %10s' % (title, fmt(ours.get(key), unit),
+                                          fmt(peer.get(key), unit)))
+    for name, values in figures.items():
+        lines.append('(%s: %d requests from %d agents in %gs of idling, '
+                     'counted at the API)' % (name, values['requests'],
+                                              values['servers'],
+                                              values['idle_s']))
+    lines += ['', 'Goals (issue 18, point 4):']
     failed = []
-    for name, text in (
-            ('servers_create', 'CREATE_COMPLETE no later than the upstream '
-             'chain'),
-            ('servers_update', 'UPDATE_COMPLETE no later than the upstream '
-             'chain'),
-            ('servers_idle', 'no more idle requests than the upstream '
-             'chain')):
-        failed.append(name)
-        lines.append('n/a   %-58s (the upstream chain is not run)' % text)
+    for key, text in (
+            ('create_s', 'CREATE_COMPLETE no later than the upstream chain'),
+            ('update_s', 'UPDATE_COMPLETE no later than the upstream chain'),
+            ('idle_requests_per_agent_minute',
+             'no more idle requests than the upstream chain')):
+        a, b = ours.get(key), peer.get(key)
+        value = ratio(a, b) if key != 'idle_requests_per_agent_minute' \
+            else (a - b if a is not None and b is not None else None)
+        ok = value is not None and (value <= 1 if key.endswith('_s')
+                                    else value <= 0)
+        status = 'n/a' if value is None else ('PASS' if ok else 'FAIL')
+        if status != 'PASS':
+            failed.append('servers_' + key)
+        lines.append('%-4s  %-58s %s' % (
+            status, text + (' (ours/upstream)' if key.endswith('_s')
+                            else ' (ours - upstream)'), fmt(value, '')))
     print('\n'.join(lines))
     if args.json:
         with open(args.json, 'w') as handle:
-            json.dump(dict(figures, when=when, load=load), handle, indent=1,
-                      sort_keys=True)
+            json.dump(dict(figures=figures, when=when, load=load), handle,
+                      indent=1, sort_keys=True)
     return failed
 
 

@@ -30,7 +30,7 @@ class CountingProxy:
     """A threaded HTTP proxy to ``target`` (http://host:port/) that records
     (monotonic time, method, path) of every request it forwards."""
 
-    def __init__(self, target):
+    def __init__(self, target, rewrite=None):
         parsed = urllib.parse.urlsplit(target)
         self.records = []
         lock = threading.Lock()
@@ -55,6 +55,8 @@ class CountingProxy:
                                      headers=headers)
                     answer = upstream.getresponse()
                     data = answer.read()
+                    if rewrite is not None:
+                        data = rewrite(self.path, data)
                     self.send_response(answer.status, answer.reason)
                     for key, value in answer.getheaders():
                         if key.lower() not in ('transfer-encoding',
@@ -193,6 +195,178 @@ class Agents:
                 proc.wait()
 
 
+class FakeKeystone:
+    """Just enough of Keystone's v3 API for os-collect-config's heat
+    collector and heat-config-notify (HEAT_SIGNAL) to get a token and a
+    catalog whose orchestration endpoint is ``endpoint`` (the counting
+    proxy in front of the noauth Heat, which takes any token). Not part of
+    the Heat API: its requests are not counted."""
+
+    def __init__(self, endpoint):
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = 'HTTP/1.1'
+
+            def _send(self, status, body, headers=()):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header('Content-Type', 'application/json')
+                self.send_header('Content-Length', str(len(data)))
+                for key, value in headers:
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                if self.path.rstrip('/') in ('', '/v3'):
+                    version = outer.version()
+                    self._send(300 if self.path.rstrip('/') == '' else 200,
+                               {'versions': {'values': [version]}}
+                               if self.path.rstrip('/') == '' else
+                               {'version': version})
+                else:
+                    self._send(404, {'error': {'code': 404}})
+
+            def do_POST(self):
+                length = int(self.headers.get('Content-Length') or 0)
+                self.rfile.read(length)
+                if self.path.rstrip('/') == '/v3/auth/tokens':
+                    self._send(201, outer.token(),
+                               [('X-Subject-Token', 'heat-local')])
+                else:
+                    self._send(404, {'error': {'code': 404}})
+
+            def log_message(self, *args):
+                pass
+
+        self.endpoint = endpoint
+        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                                      Handler)
+        self.server.daemon_threads = True
+        self.url = 'http://127.0.0.1:%d' % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever,
+                         daemon=True).start()
+
+    def version(self):
+        return {'id': 'v3.14', 'status': 'stable',
+                'updated': '2020-04-07T00:00:00Z',
+                'links': [{'rel': 'self', 'href': self.url + '/v3/'}],
+                'media-types': [{
+                    'base': 'application/json',
+                    'type': 'application/vnd.openstack.identity-v3+json'}]}
+
+    def token(self):
+        now = time.time()
+        stamp = '%Y-%m-%dT%H:%M:%S.000000Z'
+        project = {'id': 'admin', 'name': 'admin',
+                   'domain': {'id': 'default', 'name': 'Default'}}
+        return {'token': {
+            'methods': ['password'], 'audit_ids': ['bench'],
+            'issued_at': time.strftime(stamp, time.gmtime(now)),
+            'expires_at': time.strftime(stamp, time.gmtime(now + 86400)),
+            'user': {'id': 'bench', 'name': 'bench',
+                     'domain': {'id': 'default', 'name': 'Default'}},
+            'project': project,
+            'roles': [{'id': 'admin', 'name': 'admin'}],
+            'catalog': [{
+                'type': 'orchestration', 'name': 'heat', 'id': 'heat',
+                'endpoints': [{
+                    'id': 'heat-%s' % interface, 'interface': interface,
+                    'region': 'RegionOne', 'region_id': 'RegionOne',
+                    'url': self.endpoint}
+                    for interface in ('public', 'internal', 'admin')]}]}}
+
+    def rewrite(self, path, data):
+        """A server's metadata as the proxy passes it on: every
+        deploy_auth_url (the fake Keystone of Heat's own) points here."""
+        if not path.endswith('/metadata'):
+            return data
+        try:
+            body = json.loads(data)
+        except ValueError:
+            return data
+
+        def walk(node):
+            if isinstance(node, dict):
+                if node.get('name') == 'deploy_auth_url' and \
+                        'value' in node:
+                    node['value'] = self.url + '/v3'
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+        walk(body)
+        return json.dumps(body).encode()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class UpstreamChains(Agents):
+    """One upstream chain per server: os-collect-config (heat collector,
+    polling Heat through the proxy, Keystone faked) -> os-refresh-config
+    -> os-apply-config -> 55-heat-config -> our hooks installed as
+    drop-ins (``heat-container-hooks install-hooks``) -> heat-config-notify
+    (HEAT_SIGNAL: resources.signal through the proxy)."""
+
+    def __init__(self, tmp, heat_url, token, docker_url, compose_binary,
+                 interval, keystone, hc, stack_id):
+        super().__init__(tmp, heat_url, token, docker_url, compose_binary,
+                         interval)
+        self.keystone = keystone
+        self.hc = hc
+        self.stack_id = stack_id
+
+    def start(self, server_id, index, resource_name=None):
+        from tests.functional import upstream
+        work = os.path.join(self.tmp, 'chain%02d' % index)
+        os.makedirs(work, exist_ok=True)
+        conf = os.path.join(work, 'hooks.conf')
+        with open(conf, 'w') as handle:
+            handle.write('\n'.join([
+                '[DEFAULT]',
+                'working_dir = %s' % os.path.join(work, 'work'),
+                'lock_dir = %s' % os.path.join(work, 'locks'),
+                'docker_url = %s' % self.docker_url,
+                '[compose]', 'version = v2',
+                'binary = %s' % self.compose_binary]) + '\n')
+        chain = upstream.Chain(os.path.join(work, 'chain'))
+        bindir = os.path.dirname(sys.executable)
+        subprocess.run(
+            [os.path.join(bindir, 'heat-container-hooks'), 'install-hooks',
+             '--dir', chain.hooks_dir, '--configure-dir',
+             chain.configure_dir, '--hooks-config', conf], check=True,
+            stdout=subprocess.DEVNULL)
+        occ = self.hc.resources.metadata(self.stack_id, resource_name)[
+            'os-collect-config']['heat']
+        command = '%s --lockfile %s' % (
+            upstream._script('os-refresh-config'),
+            os.path.join(work, 'orc.lock'))
+        env = dict(chain.env, DOCKER_HOST=self.docker_url,
+                   HEAT_CONTAINER_HOOKS_CONFIG=conf)
+        env.pop('PYTHONDONTWRITEBYTECODE', None)
+        with open(os.path.join(work, 'chain.log'), 'ab') as log:
+            self.procs.append(subprocess.Popen(
+                [upstream._script('os-collect-config'),
+                 '--config-file', chain.occ_conf,
+                 '--cachedir', chain.cache_dir,
+                 '--keystone-cache_dir', os.path.join(work, 'ks-cache'),
+                 '--command', command,
+                 '--polling-interval', '%d' % self.interval,
+                 '--heat-auth-url', self.keystone.url + '/v3',
+                 '--heat-user-id', occ['user_id'],
+                 '--heat-password', occ['password'],
+                 '--heat-project-id', occ['project_id'],
+                 '--heat-stack-id', occ['stack_id'],
+                 '--heat-resource-name', occ['resource_name'],
+                 'heat'],
+                stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True, env=env))
+
+
 def wait_status(hc, stack_id, want, timeout):
     deadline = time.monotonic() + timeout
     while True:
@@ -220,57 +394,86 @@ def server_ids(hc, stack_id):
             and r.physical_resource_id}
 
 
-def measure(docker_url, compose_binary, image, tmp, servers=20,
-            interval=30.0, idle=60.0, timeout=900, log=print):
-    """Run the scenario with our agents; returns a dict of figures:
-    create_s, update_s, idle_requests_per_agent_minute, requests (total
-    during the idle window), servers, interval, idle_s."""
+def measure_all(docker_url, compose_binary, image, tmp, servers=20,
+                interval=30.0, idle=60.0, timeout=900, log=print,
+                contenders=('ours', 'upstream')):
+    """Both contenders, one after the other, on one local Heat; returns
+    {contender: figures} (see ``measure``)."""
     from tests.heat import harness
     heat = harness.LocalHeat()
     heat.setUp()
-    proxy = agents = None
     try:
-        proxy = CountingProxy(heat.url)
+        return {name: measure(heat, name, docker_url, compose_binary, image,
+                              os.path.join(tmp, name), servers, interval,
+                              idle, timeout, log)
+                for name in contenders}
+    finally:
+        heat.cleanUp()
+
+
+def measure(heat, contender, docker_url, compose_binary, image, tmp,
+            servers=20, interval=30.0, idle=60.0, timeout=900, log=print):
+    """Run the scenario with our agents (``contender`` 'ours') or the
+    upstream chain ('upstream') on the LocalHeat ``heat``; returns a dict
+    of figures: create_s, update_s, idle_requests_per_agent_minute,
+    requests (total during the idle window), servers, interval, idle_s."""
+    from tests.heat import harness
+    proxy = agents = keystone = None
+    os.makedirs(tmp, exist_ok=True)
+    try:
+        keystone = FakeKeystone(None)
+        proxy = CountingProxy(heat.url, rewrite=keystone.rewrite)
         endpoint = proxy.url.rstrip('/') + '/v1/%s' % harness.PROJECT
+        keystone.endpoint = endpoint
         hc = heat.client()
-        agents = Agents(tmp, endpoint, heat.token, docker_url,
-                        compose_binary, interval)
         tag = 'hchs%s' % os.urandom(3).hex()
         body = template(servers, image, tag)
-        log('servers: creating a stack of %d DeployedServers x %d '
-            'deployments' % (servers, len(DEPLOYMENTS)))
+        log('servers (%s): creating a stack of %d DeployedServers x %d '
+            'deployments' % (contender, servers, len(DEPLOYMENTS)))
         started = time.monotonic()
         stack_id = hc.stacks.create(
             stack_name=tag, template=json.dumps(body))['stack']['id']
+        if contender == 'ours':
+            agents = Agents(tmp, endpoint, heat.token, docker_url,
+                            compose_binary, interval)
+        else:
+            agents = UpstreamChains(tmp, endpoint, heat.token, docker_url,
+                                    compose_binary, interval, keystone, hc,
+                                    stack_id)
         seen = {}
         deadline = started + timeout
         while len(seen) < servers:
             for name, ident in server_ids(hc, stack_id).items():
                 if name not in seen:
                     seen[name] = ident
-                    agents.start(ident, len(seen))
+                    if contender == 'ours':
+                        agents.start(ident, len(seen))
+                    else:
+                        agents.start(ident, len(seen), name)
             if time.monotonic() > deadline:
                 raise RuntimeError('%d servers after %ds'
                                    % (len(seen), timeout))
             time.sleep(POLL)
         wait_status(hc, stack_id, 'CREATE_COMPLETE', timeout)
         create_s = time.monotonic() - started
-        log('servers: CREATE_COMPLETE after %.1fs; idle for %ds'
-            % (create_s, idle))
+        log('servers (%s): CREATE_COMPLETE after %.1fs; idle for %ds'
+            % (contender, create_s, idle))
         time.sleep(min(interval, 5))
         window = time.monotonic()
         time.sleep(idle)
         requests = proxy.count(window)
         per_minute = requests / float(servers) / (idle / 60.0)
-        log('servers: %d requests in %ds of idling; updating the '
-            'docker-cmd deployment of every server' % (requests, idle))
+        log('servers (%s): %d requests in %ds of idling; updating the '
+            'docker-cmd deployment of every server'
+            % (contender, requests, idle))
         started = time.monotonic()
         hc.stacks.update(stack_id, template=json.dumps(body),
                          parameters={'marker': '2'})
         time.sleep(POLL)
         wait_status(hc, stack_id, 'UPDATE_COMPLETE', timeout)
         update_s = time.monotonic() - started
-        log('servers: UPDATE_COMPLETE after %.1fs' % update_s)
+        log('servers (%s): UPDATE_COMPLETE after %.1fs'
+            % (contender, update_s))
         return {'servers': servers, 'interval': interval, 'idle_s': idle,
                 'create_s': create_s, 'update_s': update_s,
                 'requests': requests,
@@ -280,4 +483,5 @@ def measure(docker_url, compose_binary, image, tmp, servers=20,
             agents.stop()
         if proxy is not None:
             proxy.close()
-        heat.cleanUp()
+        if keystone is not None:
+            keystone.close()
