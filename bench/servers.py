@@ -153,10 +153,12 @@ class Agents:
         self.interval = interval
         self.procs = []
 
-    def start(self, server_id, index):
-        work = os.path.join(self.tmp, 'agent%02d' % index)
+    def hooks_conf(self, work, name, more=()):
+        """Write the hooks' config of one server (its own working and lock
+        directories, the bench engine, Compose v2) plus ``more`` lines
+        into work/name; its path."""
         os.makedirs(work, exist_ok=True)
-        conf = os.path.join(work, 'agent.conf')
+        conf = os.path.join(work, name)
         with open(conf, 'w') as handle:
             handle.write('\n'.join([
                 '[DEFAULT]',
@@ -164,13 +166,18 @@ class Agents:
                 'lock_dir = %s' % os.path.join(work, 'locks'),
                 'docker_url = %s' % self.docker_url,
                 '[compose]', 'version = v2',
-                'binary = %s' % self.compose_binary,
-                '[agent]', 'heat_url = %s' % self.heat_url,
-                'heat_token = %s' % self.token,
-                'server_id = %s' % server_id,
-                'polling_interval = %g' % self.interval,
-                'state_dir = %s' % os.path.join(work, 'state'),
-                'signal_mode = deployments-api']) + '\n')
+                'binary = %s' % self.compose_binary] + list(more)) + '\n')
+        return conf
+
+    def start(self, server_id, index):
+        work = os.path.join(self.tmp, 'agent%02d' % index)
+        conf = self.hooks_conf(work, 'agent.conf', [
+            '[agent]', 'heat_url = %s' % self.heat_url,
+            'heat_token = %s' % self.token,
+            'server_id = %s' % server_id,
+            'polling_interval = %g' % self.interval,
+            'state_dir = %s' % os.path.join(work, 'state'),
+            'signal_mode = deployments-api'])
         bindir = os.path.dirname(sys.executable)
         env = dict(os.environ, HEAT_CONTAINER_HOOKS_CONFIG=conf,
                    DOCKER_HOST=self.docker_url,
@@ -323,16 +330,7 @@ class UpstreamChains(Agents):
     def start(self, server_id, index, resource_name=None):
         from tests.functional import upstream
         work = os.path.join(self.tmp, 'chain%02d' % index)
-        os.makedirs(work, exist_ok=True)
-        conf = os.path.join(work, 'hooks.conf')
-        with open(conf, 'w') as handle:
-            handle.write('\n'.join([
-                '[DEFAULT]',
-                'working_dir = %s' % os.path.join(work, 'work'),
-                'lock_dir = %s' % os.path.join(work, 'locks'),
-                'docker_url = %s' % self.docker_url,
-                '[compose]', 'version = v2',
-                'binary = %s' % self.compose_binary]) + '\n')
+        conf = self.hooks_conf(work, 'hooks.conf')
         chain = upstream.Chain(os.path.join(work, 'chain'))
         bindir = os.path.dirname(sys.executable)
         subprocess.run(
