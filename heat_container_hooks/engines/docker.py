@@ -264,18 +264,18 @@ class DockerEngine:
         # Settled steps (plan.Step.settled: a kept container that needs
         # nothing) run here: an UPDATE of one of 200 containers would
         # otherwise start 64 threads for 199 no-ops.
-        busy = [s for s in steps if not s.settled]
-        if len(busy) <= 1:
+        settled = [getattr(s, 'settled', False) for s in steps]
+        if settled.count(False) <= 1:
             return [self._guard(func, s) for s in steps]
-        workers = min(len(busy), WIDE_WORKERS)
+        workers = min(settled.count(False), WIDE_WORKERS)
         pool = concurrent.futures.ThreadPoolExecutor(workers)
         try:
-            futures = {id(s): pool.submit(self._guard, func, s)
-                       for s in busy}
-            done = {id(s): self._guard(func, s) for s in steps
-                    if s.settled}
-            return [futures[id(s)].result() if id(s) in futures
-                    else done[id(s)] for s in steps]
+            futures = [None if done else pool.submit(self._guard, func, s)
+                       for s, done in zip(steps, settled)]
+            inline = [self._guard(func, s) if done else None
+                      for s, done in zip(steps, settled)]
+            return [f.result() if f is not None else r
+                    for f, r in zip(futures, inline)]
         finally:
             interrupt.shutdown(pool)
 
