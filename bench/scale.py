@@ -6,6 +6,9 @@ Pure reporting: the figures come from ``run.Results`` (medians of the
 repetitions of one process run); nothing here touches an engine.
 """
 
+import json
+import sys
+
 SIZES = (10, 50, 100, 200)
 KEYS = ('raw', 'ours', 'paunch')
 WORKLOADS = (
@@ -138,6 +141,7 @@ def plot(results, sizes, path, reps, when, keys=KEYS):
     import matplotlib
     matplotlib.use('Agg')
     from matplotlib import pyplot
+    from matplotlib import ticker
 
     styles = {'raw': ('raw Docker SDK (8 threads)', 'tab:gray', 's'),
               'ours': ('ours: heat-config-docker-cmd', 'tab:blue', 'o'),
@@ -175,6 +179,11 @@ def plot(results, sizes, path, reps, when, keys=KEYS):
         else:
             ax.set_yscale('log')
             ax.set_ylabel('seconds (log)')
+        if ax.get_yscale() == 'log':
+            ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1, 2, 5)))
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(ticker.FormatStrFormatter('%g'))
+            axis.set_minor_formatter(ticker.NullFormatter())
         ax.grid(True, which='both', alpha=0.3)
         ax.legend(fontsize='small')
     figure.suptitle('heat-container-hooks scale curve (issue 18): median '
@@ -182,3 +191,38 @@ def plot(results, sizes, path, reps, when, keys=KEYS):
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     pyplot.close(figure)
+
+
+class _Medians:
+    """Results as ``report`` saved them (--json): medians only."""
+
+    def __init__(self, data):
+        self.samples, self.rss = {}, {}
+        for key, row in data['figures'].items():
+            workload, n = key.rsplit('/', 1)
+            for tool, value in row.items():
+                if value is not None:
+                    self.samples[(tool, workload, int(n))] = value
+        for n, row in data['rss_mb'].items():
+            for tool, value in row.items():
+                if value:
+                    self.rss[(tool, int(n))] = [value]
+
+    def median(self, tool, workload, n):
+        return self.samples.get((tool, workload, n))
+
+
+def replot(json_path, png_path):
+    """Draw the plot again from a --scale --json file."""
+    with open(json_path) as handle:
+        data = json.load(handle)
+    results = _Medians(data)
+    sizes = sorted({n for _, _, n in results.samples})
+    keys = [k for k in KEYS if any(t == k for t, _, _ in results.samples)]
+    plot(results, sizes, png_path, data.get('reps', 1),
+         data.get('when', ''), keys=keys)
+
+
+if __name__ == '__main__':
+    # python bench/scale.py FIGURES.json PLOT.png
+    replot(sys.argv[1], sys.argv[2])
