@@ -932,10 +932,13 @@ def run_servers(args, ctx):
     when = time.strftime('%Y-%m-%d %H:%M')
     load = [os.getloadavg()[0]]
     contenders = ('ours',) if args.no_peers else ('ours', 'upstream')
-    figures = servers.measure_all(
-        ctx.url, compose_v2_binary(), IMAGE, ctx.tmp,
-        servers=args.server_count, interval=args.polling_interval,
-        idle=args.idle_seconds, log=log, contenders=contenders)
+    try:
+        figures = servers.measure_all(
+            ctx.url, compose_v2_binary(), IMAGE, ctx.tmp,
+            servers=args.server_count, interval=args.polling_interval,
+            idle=args.idle_seconds, log=log, contenders=contenders)
+    except RuntimeError as exc:
+        raise BenchError(str(exc))
     load.append(os.getloadavg()[0])
     ours, peer = figures.get('ours', {}), figures.get('upstream', {})
     first = ours or peer

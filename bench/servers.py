@@ -155,7 +155,8 @@ class Agents:
 
     def hooks_conf(self, work, name, more=()):
         """Write the hooks' config of one server (its own working and lock
-        directories, the bench engine, Compose v2) plus ``more`` lines
+        directories and managed_by label, the bench engine, Compose v2)
+        plus ``more`` lines
         into work/name; its path."""
         os.makedirs(work, exist_ok=True)
         conf = os.path.join(work, name)
@@ -164,6 +165,10 @@ class Agents:
                 '[DEFAULT]',
                 'working_dir = %s' % os.path.join(work, 'work'),
                 'lock_dir = %s' % os.path.join(work, 'locks'),
+                # Every "server" shares the bench engine: its own label
+                # keeps the others' containers out of its cleanup, as a
+                # host of its own would.
+                'managed_by = hchs-%s' % os.path.basename(work),
                 'docker_url = %s' % self.docker_url,
                 '[compose]', 'version = v2',
                 'binary = %s' % self.compose_binary] + list(more)) + '\n')
