@@ -356,6 +356,9 @@ class UpstreamChains(Agents):
                 [upstream._script('os-collect-config'),
                  '--config-file', chain.occ_conf,
                  '--cachedir', chain.cache_dir,
+                 # Its default is one directory for every chain on the
+                 # host, which each run empties: a race between servers.
+                 '--backup-cachedir', os.path.join(work, 'occ-backup'),
                  '--keystone-cache_dir', os.path.join(work, 'ks-cache'),
                  '--command', command,
                  '--polling-interval', '%d' % self.interval,
