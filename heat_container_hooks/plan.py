@@ -22,6 +22,20 @@ class Step:
     observed: object = None       # ObservedContainer, when there is one
     reason: str = ''
 
+    @property
+    def settled(self):
+        """A KEEP whose container is already as the run wants it: a
+        long-running one not waiting on its health (none, or known
+        healthy), or a one-shot that has finished. Such a step needs no
+        engine call and no wait; anything else (including a KEEP that an
+        interrupted run left starting or unhealthy, or a one-shot it left
+        running) does."""
+        if self.act != Act.KEEP:
+            return False
+        if self.spec.is_oneshot:
+            return self.observed.state != 'running'
+        return self.observed.health not in ('starting', 'unhealthy')
+
 
 @dataclasses.dataclass(frozen=True)
 class ToolStep:

@@ -211,3 +211,29 @@ class SharedTest(testtools.TestCase):
         web = spec('web', network_mode='container:elsewhere')
         result = plan.apply([web], [observed(web)], OWNER)
         self.assertEqual([(plan.Act.KEEP, 'web')], acts(result))
+
+
+class SettledTest(testtools.TestCase):
+    """Step.settled: a kept container that needs no engine call and no
+    wait (the engine runs such steps without a worker thread)."""
+
+    def test_table(self):
+        web = spec('web')
+        once = spec('once', detach=False)
+        cases = [
+            (plan.Act.KEEP, web, observed(web), True),
+            (plan.Act.KEEP, web, dataclasses.replace(
+                observed(web), health='healthy'), True),
+            (plan.Act.KEEP, web, dataclasses.replace(
+                observed(web), health='starting'), False),
+            (plan.Act.KEEP, web, dataclasses.replace(
+                observed(web), health='unhealthy'), False),
+            (plan.Act.KEEP, once, observed(once, state='exited',
+                                           exit_code=0), True),
+            (plan.Act.KEEP, once, observed(once, state='running'), False),
+            (plan.Act.REPLACE, web, observed(web), False),
+            (plan.Act.CREATE, web, None, False),
+        ]
+        for act, desired, current, want in cases:
+            step = plan.Step(act, desired.name, desired, current)
+            self.assertEqual(want, step.settled, (act, current))
