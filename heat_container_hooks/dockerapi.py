@@ -419,6 +419,35 @@ def exec_exit_code(api, exec_id, patience=10.0):
         delay = min(delay * 2, 0.5)
 
 
+def run_exec(api, ident, command, timeout, user='', privileged=False,
+             environment=None):
+    """Run ``command`` (argv list) in the running container ``ident``, as
+    ``docker exec`` does; returns (stdout, stderr, exit code), or None when
+    it is still running after ``timeout`` seconds (it is left running: it
+    runs in its own daemon thread, which the run does not wait for).
+    Raises engine errors."""
+    created = api.exec_create(ident, list(command), user=user or '',
+                              privileged=privileged, environment=environment)
+    done = {}
+
+    def run():
+        try:
+            done['output'] = api.exec_start(created['Id'], demux=True)
+        except Exception as exc:    # raised below, in the caller's thread
+            done['error'] = exc
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if 'error' in done:
+        raise done['error']
+    if worker.is_alive():
+        return None
+    out, err = done['output']
+    return ((out or b'').decode('utf-8', 'replace'),
+            (err or b'').decode('utf-8', 'replace'),
+            exec_exit_code(api, created['Id']))
+
+
 def wait_exit(api, ident, name, timeout):
     """Wait for a one-shot container to exit; returns its exit code."""
     import requests.exceptions

@@ -20,6 +20,7 @@ class Act(str, enum.Enum):
     RAN = 'ran'              # atomic: a RUN label that runs to its end
     UNINSTALL = 'uninstalled'    # atomic: an UNINSTALL label ran
     MISSING = 'missing'      # compose made no container for a service
+    SKIP = 'skipped'         # not carried out: what it needs failed
 
     def __str__(self):
         return self.value

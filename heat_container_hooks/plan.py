@@ -246,6 +246,46 @@ def _levels(steps):
     return levels
 
 
+def graph(plan):
+    """The plan as a dependency graph: [(step, needs)], ``needs`` the
+    indexes (into the list, which is ``plan.steps`` in order) of the steps
+    that must have succeeded first. Removals need nothing; every other
+    step needs every removal and every step of a lower start_order (a
+    start_order is a barrier, as in paunch); a run step also needs the
+    steps of its own start_order whose namespaces or volumes it shares
+    (``shared_with``), and an exec step the run steps of its start_order
+    and the exec step before it (exec steps run one after another, in name
+    order)."""
+    placed = [(None, s) for s in plan.removals]
+    for stage in plan.stages:
+        placed.extend((stage.order, s) for s in stage.steps)
+    removals = frozenset(range(len(plan.removals)))
+    index = {}
+    for i, (order, step) in enumerate(placed):
+        if order is not None:
+            index.setdefault((order, step.name), i)
+    out = []
+    last_exec = {}
+    for i, (order, step) in enumerate(placed):
+        if order is None:
+            out.append((step, frozenset()))
+            continue
+        needs = set(removals)
+        needs.update(j for j, (o, _) in enumerate(placed)
+                     if o is not None and o < order)
+        if step.act == Act.EXEC:
+            needs.update(j for j, (o, s) in enumerate(placed)
+                         if o == order and s.act != Act.EXEC)
+            if order in last_exec:
+                needs.add(last_exec[order])
+            last_exec[order] = i
+        elif step.spec is not None:
+            needs.update(index[(order, name)] for name in shared_with(
+                step.spec) if (order, name) in index and name != step.name)
+        out.append((step, frozenset(needs)))
+    return out
+
+
 def delete(observed, owner):
     """Plan a DELETE: remove every container of this owner."""
     return Plan(removals=tuple(

@@ -2,6 +2,7 @@
 dockerapi.wait_ready waits for health."""
 
 import threading
+import types
 
 import docker.errors
 import testtools
@@ -199,6 +200,9 @@ class WaitsHoldNoEngineSlotTest(testtools.TestCase):
             return outcome_mod.ContainerResult(step, 'created', id=ident)
         engine._act = act
         engine._wait_started = wait_started
-        results = engine._parallel(
-            lambda step: engine._run_step(step, None, None), ['a', 'b'])
+        from heat_container_hooks.engines import executor
+        steps = [types.SimpleNamespace(name=n, act='created', reason='')
+                 for n in ('a', 'b')]
+        results = executor.in_parallel(
+            steps, lambda step: engine._run_step(step.name, None, None))
         self.assertEqual(['id-a', 'id-b'], [r.id for r in results])
