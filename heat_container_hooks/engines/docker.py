@@ -98,13 +98,9 @@ class DockerEngine:
         """(steps, notes) that ``converge`` would carry out now, touching
         nothing (see ``plan``)."""
         result = outcome_mod.Outcome()
-        try:
-            return self.plan(owner, desired, action, result,
-                             pull=False).steps, result.notes
-        except dockerapi.engine_errors() as exc:
-            raise dockerapi.engine_failure(exc)
-        finally:
-            self.close()
+        return executor.read_only(lambda: (self.plan(
+            owner, desired, action, result, pull=False).steps,
+            result.notes), self.close)
 
     def execute(self, plan, owner, config_id, result):
         """Carry a Plan out on the shared executor (its dependency graph,

@@ -234,3 +234,33 @@ def carry_out(work, what='the Docker engine'):
     if result.error is None:
         result.error = first_error(result.results)
     return result
+
+
+def read_only(func, close):
+    """``func()`` for a preview, which only reads: an engine error becomes
+    the EngineError a reply would give; ``close()`` runs in any case."""
+    try:
+        return func()
+    except dockerapi.engine_errors() as exc:
+        raise dockerapi.engine_failure(exc)
+    finally:
+        close()
+
+
+def clean_up(units, undo, name_of):
+    """Take apart what gone deployments left (cleanup): ``undo(unit,
+    result)`` for each unit (a compose project, an atomic record...) on an
+    Outcome of its own; one unit's failure never stops the rest. Returns
+    the lines to report: each result's summary, then ``<name>: cleanup
+    failed: <error>`` for a unit that failed (``name_of(unit)``)."""
+    lines = []
+    for unit in units:
+        try:
+            outcome = carry_out(lambda result: undo(unit, result))
+        except Exception as exc:  # one unit must not stop the rest
+            outcome = outcome_mod.Outcome(error=exc)
+        lines.extend(r.summary() for r in outcome.results)
+        if outcome.error is not None:
+            lines.append('%s: cleanup failed: %s' % (name_of(unit),
+                                                     outcome.error))
+    return lines

@@ -3,10 +3,6 @@ with terraform's detailed exit status (0 no change, 2 changes, 1 error),
 and nothing touched."""
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 
 from tests.functional import base
 from tests.functional import test_compose
@@ -17,13 +13,7 @@ SERVICE = ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 0.2; done"]
 class PreviewChecks:
 
     def plan(self, payload, *extra):
-        script = shutil.which('heat-container-hooks') or os.path.join(
-            os.path.dirname(sys.executable), 'heat-container-hooks')
-        proc = subprocess.run(
-            [script, 'plan', '--config-file', self.conf_file] + list(extra),
-            input=json.dumps(payload).encode(), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, timeout=300)
-        return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+        return self.run_plan(payload, *extra)
 
     def preview(self, payload):
         code, out, err = self.plan(payload, '--format', 'json')
