@@ -57,9 +57,7 @@ class Group:
     def preview(self, job):
         from heat_container_hooks import errors
         raise errors.HookError(
-            'heat-container-hooks plan cannot preview the %s group yet (fix: '
-            'use it for docker-cmd, docker-compose or the container group\'s '
-            'docker tool)'
+            'heat-container-hooks plan cannot preview the %s group'
             % self.name)
 
     def secrets(self, desired):

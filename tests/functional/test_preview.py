@@ -67,10 +67,6 @@ class PreviewChecks:
         code, _, err = self.plan(self.deployment(action='EXPLODE'))
         self.assertEqual(1, code)
         self.assertIn('inputs.deploy_action', err)
-        code, _, err = self.plan(self.item(
-            {'command': 'install', 'image': self.image}, group='atomic'))
-        self.assertEqual(1, code)
-        self.assertIn('cannot preview the atomic group', err)
         self.assertEqual([], self.ids())
 
 
@@ -117,3 +113,40 @@ class ComposePreviewTest(PreviewChecks, test_compose.ComposeHelpers,
                          self.preview(item))
         self.assertEqual(before, self.ids())
         self.assertEqual(0, self.run_hook(item).code)
+
+
+class ContainerToolsPreviewTest(PreviewChecks, base.FunctionalTest):
+    """The container group's compose and atomic tools preview too (the
+    docker tool: ContainerPreviewTest; the atomic group: test_atomic)."""
+
+    group = 'container'
+
+    def tool_deployment(self, tool, env='1', action=None):
+        return self.item(
+            {self.a: {'image': self.image, 'command': SERVICE,
+                      'environment': {'V': env}}},
+            inputs=[('container_tool', tool)], action=action,
+            config_id='config-%s' % tool, name=self.prefix)
+
+    def check_tool(self, tool, changed):
+        self.a = self.name('a')
+        self.addCleanup(self.run_hook, self.tool_deployment(tool,
+                                                            action='DELETE'))
+        self.assertEqual((2, {self.a: 'create'}),
+                         self.preview(self.tool_deployment(tool)))
+        self.assertEqual([], self.ids())
+        self.assertEqual(0, self.run_hook(self.tool_deployment(tool)).code)
+        before = self.ids()
+        self.assertEqual((0, {self.a: 'keep'}),
+                         self.preview(self.tool_deployment(tool)))
+        self.assertEqual((2, {self.a: changed}),
+                         self.preview(self.tool_deployment(tool, env='2')))
+        self.assertEqual((2, {self.a: 'remove'}), self.preview(
+            self.tool_deployment(tool, action='DELETE')))
+        self.assertEqual(before, self.ids())
+
+    def test_compose_tool(self):
+        self.check_tool('compose', 'up')
+
+    def test_atomic_tool(self):
+        self.check_tool('atomic', 'replace')
