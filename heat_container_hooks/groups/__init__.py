@@ -78,11 +78,11 @@ def available():
 
 
 def get(name):
+    """A new Group for ``name``, or None when no such group exists. A
+    group whose module fails to import raises that ImportError: a broken
+    install must fail loudly, never pass for a missing group."""
     target = GROUPS.get(name)
     if target is None:
         return None
     module, _, attr = target.partition(':')
-    try:
-        return getattr(importlib.import_module(module), attr)()
-    except ImportError:
-        return None
+    return getattr(importlib.import_module(module), attr)()
