@@ -9,6 +9,7 @@ import itertools
 
 from heat_container_hooks import errors
 from heat_container_hooks import outcome
+from heat_container_hooks import spec as spec_mod
 
 
 Act = outcome.Act
@@ -21,6 +22,7 @@ class Step:
     spec: object = None           # ContainerSpec, for CREATE/REPLACE/EXEC
     observed: object = None       # ObservedContainer, when there is one
     reason: str = ''
+    changes: tuple = ()           # REPLACE: the field paths that differ
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,12 +122,19 @@ def _step_for(spec, current, image_ids):
     if current is None:
         return Step(Act.CREATE, spec.name, spec, reason='new')
     if current.fingerprint != spec.fingerprint():
-        return Step(Act.REPLACE, spec.name, spec, current,
-                    reason='config changed')
+        recorded = current.field_digests
+        changes = tuple(spec_mod.changed_fields(recorded, spec)) \
+            if recorded is not None else ()
+        return Step(Act.REPLACE, spec.name, spec, current, changes=changes,
+                    reason='config changed%s' % (
+                        ': ' + ', '.join(changes) if changes else
+                        ' (its fields were not recorded: made by an '
+                        'earlier release)'))
     image_id = image_ids.get(spec.image)
     if image_id and current.image_id and image_id != current.image_id:
         return Step(Act.REPLACE, spec.name, spec, current,
-                    reason='image %s changed' % spec.image)
+                    reason='image %s changed' % spec.image,
+                    changes=('image',))
     if spec.is_oneshot:
         if current.state == 'exited' and current.exit_code in \
                 spec.exit_codes:

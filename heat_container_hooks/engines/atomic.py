@@ -51,6 +51,7 @@ def converge_specs(specs, owner, config_id, settings, conf, action,
     cannot honour. Returns an Outcome, or with ``preview`` the (steps,
     notes) a run would carry out."""
     runner = runner or runner_mod.choose_runner(conf)
+    action = Action(action)
     if action not in (Action.DELETE, Action.SUSPEND):
         runner_mod.spec_problems(specs, runner).raise_if_any()
     units = [unit_from_spec(s) for s in specs]

@@ -28,7 +28,7 @@ def plan_units(units, records, action, image_ids, env=(), orders=None,
     every unit of a lower start_order (``orders`` {name: order})."""
     by_name = {r.config_name: r for r in records}
     if action in (Action.DELETE, Action.SUSPEND):
-        act = Act.REMOVE if action is Action.DELETE else Act.STOP
+        act = Act.REMOVE if action == Action.DELETE else Act.STOP
         return [(Step(act, r.config_name, _unit_named(units, r.config_name),
                       r, reason=DELETED if act == Act.REMOVE else SUSPENDED),
                  frozenset()) for r in records]

@@ -193,7 +193,8 @@ class DockerEngine:
                 self._remove_container(step.observed.id)
         spec = step.spec
         container_labels = labels_mod.for_container(
-            owner, config_id, spec.name, spec.fingerprint(), self._grace(spec))
+            owner, config_id, spec.name, spec.state_label(),
+            self._grace(spec))
         with interrupt.step('creating container %s' % step.name):
             ident = self._create(spec, owner, container_labels)
         return self._start(step, ident)
@@ -236,8 +237,8 @@ class DockerEngine:
 
     def _wait_started(self, step, ident):
         return self.wait(outcome_mod.ContainerResult(
-            step.name, step.act, id=ident, reason=step.reason),
-            executor.Promise.of_spec(step.spec))
+            step.name, step.act, id=ident, reason=step.reason,
+            changes=step.changes), executor.Promise.of_spec(step.spec))
 
     def _exec(self, step):
         spec = step.spec

@@ -73,20 +73,19 @@ def guard(func, step):
     """``func(step)``, a ContainerResult; a failure of the step (the
     container failed, a HookError, an engine error) becomes the step's
     failed ContainerResult instead of an exception."""
+    def failed(error, exit_code=None):
+        return outcome_mod.ContainerResult(
+            step.name, step.act, error=error, exit_code=exit_code,
+            reason=step.reason, changes=getattr(step, 'changes', ()))
     try:
         return func(step)
     except dockerapi.ContainerFailed as exc:
-        return outcome_mod.ContainerResult(
-            step.name, step.act, error=str(exc), exit_code=exc.exit_code,
-            reason=step.reason)
+        return failed(str(exc), exc.exit_code)
     except errors.HookError as exc:
-        return outcome_mod.ContainerResult(
-            step.name, step.act, error=str(exc), reason=step.reason)
+        return failed(str(exc))
     except dockerapi.engine_errors() as exc:
-        return outcome_mod.ContainerResult(
-            step.name, step.act, reason=step.reason,
-            error='container %s: engine error: %s'
-            % (step.name, dockerapi.reason(exc)))
+        return failed('container %s: engine error: %s'
+                      % (step.name, dockerapi.reason(exc)))
 
 
 def _skipped(node, blockers):

@@ -143,9 +143,13 @@ class AtomicDockerTest(AtomicTestBase):
         item = self.item(self.config(image, command='run'),
                          options={'healthy_timeout': 120})
         run = rel.HookProcess(self, item)
-        for _ in range(1200):
+        for _ in range(1200):       # until the run waits on it, recorded
             found = self.container(name)
-            if found is not None and found.status == 'running':
+            record = self.container(name + '.hch-atomic')
+            if found is not None and found.status == 'running' and \
+                    record is not None and record.labels.get(
+                        'heat_container_hooks.atomic.container_id') == \
+                    found.id:
                 break
             time.sleep(0.1)
         run.kill()

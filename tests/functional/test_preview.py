@@ -10,7 +10,7 @@ from tests.functional import test_compose
 SERVICE = ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 0.2; done"]
 
 
-class PreviewChecks:
+class PreviewHelpers:
 
     def plan(self, payload, *extra):
         return self.run_plan(payload, *extra)
@@ -22,6 +22,12 @@ class PreviewChecks:
         self.assertEqual(code == 2, found['changes'])
         return code, {s['container']: s['action'] for s in found['steps']}
 
+    def ids(self):
+        return sorted(c.id for c in self.stack_containers())
+
+
+class PreviewChecks(PreviewHelpers):
+
     def deployment(self, env='1', with_b=True, action=None):
         config = {self.a: {'image': self.image, 'command': SERVICE,
                            'environment': {'V': env}}}
@@ -31,9 +37,6 @@ class PreviewChecks:
             config[self.b] = {'image': self.image, 'command': SERVICE,
                               'restart': 'always'}
         return self.item(config, action=action)
-
-    def ids(self):
-        return sorted(c.id for c in self.stack_containers())
 
     def test_plan_then_run(self):
         self.a, self.b = self.name('a'), self.name('b')
@@ -115,7 +118,7 @@ class ComposePreviewTest(PreviewChecks, test_compose.ComposeHelpers,
         self.assertEqual(0, self.run_hook(item).code)
 
 
-class ContainerToolsPreviewTest(PreviewChecks, base.FunctionalTest):
+class ContainerToolsPreviewTest(PreviewHelpers, base.FunctionalTest):
     """The container group's compose and atomic tools preview too (the
     docker tool: ContainerPreviewTest; the atomic group: test_atomic)."""
 
