@@ -29,11 +29,6 @@ Act = plan_mod.Act
 Result = files.Result
 
 
-def _tears_down(project, action):
-    return action is Action.DELETE or project.compose is None and \
-        action not in (Action.SUSPEND, Action.RESUME)
-
-
 class ComposeEngine:
     """Carries out one compose project's actions."""
 
@@ -72,7 +67,7 @@ class ComposeEngine:
             if project.name is None:
                 result.notes.append('no project for this deployment: '
                                     'nothing to do')
-            elif _tears_down(project, action):
+            elif files.tears_down(project, action):
                 self._down(project.name, result, log, project)
             elif action in (Action.SUSPEND, Action.RESUME):
                 self._stop_start(project, action is Action.SUSPEND, result,
@@ -96,26 +91,19 @@ class ComposeEngine:
             lambda: (self._preview(project, owner, action), []), self.close)
 
     def _preview(self, project, owner, action):
-        step, name = plan_mod.Step, files.result_name
         if project.name is None:
             return []
         observed = self._observe(project.name)
-        if _tears_down(project, action):
-            return [step(Act.REMOVE, name(c), reason='compose down')
-                    for c in observed]
-        if action in (Action.SUSPEND, Action.RESUME):
-            stop = action is Action.SUSPEND
-            return [step(Act.STOP if stop else Act.START, name(c),
-                         reason='compose %s' % ('stop' if stop else 'start'))
-                    for c in observed if c.running is stop]
+        if files.tears_down(project, action) or action in (
+                Action.SUSPEND, Action.RESUME):
+            return files.preview_steps(project, action, observed)
         rendered = compose_format.render(project, owner)
         digest = compose_format.project_digest(project, rendered)
         finished = files.finished_oneshots(project, owner, observed)
-        if self._as_applied(project, files.read_applied(self.directory(
-                project.name)), digest, observed, finished):
-            return [step(Act.KEEP, name(c), reason='nothing changed since '
-                         'the last successful run') for c in observed]
-        return files.preview_steps(project, observed, finished)
+        return files.preview_steps(
+            project, action, observed, finished, self._as_applied(
+                project, files.read_applied(self.directory(project.name)),
+                digest, observed, finished))
 
     # -- running compose ---------------------------------------------------
 
@@ -135,12 +123,8 @@ class ComposeEngine:
             lambda api: dockerapi.observe(api, list(label_filters)))
 
     def _observe(self, project_name):
-        found = self._observe_labels(
-            '%s=%s' % (compose_format.PROJECT_LABEL, project_name))
-        return sorted((c for c in found
-                       if c.labels.get(compose_format.ONEOFF_LABEL,
-                                       'False') != 'True'),
-                      key=files.result_name)
+        return files.services_containers(self._observe_labels(
+            '%s=%s' % (compose_format.PROJECT_LABEL, project_name)))
 
     def _as_applied(self, project, applied, digest, observed, finished):
         return files.as_applied(
@@ -232,8 +216,7 @@ class ComposeEngine:
     # -- DELETE / SUSPEND / RESUME -----------------------------------------
 
     def _has_file(self, project_name):
-        return os.path.isfile(os.path.join(self.directory(project_name),
-                                           compose_format.COMPOSE_FILE))
+        return files.has_compose_file(self.directory(project_name))
 
     def _down(self, project_name, result, log, project=None):
         before = self._observe(project_name)

@@ -12,6 +12,7 @@ import stat
 
 from oslo_log import log as logging
 
+from heat_container_hooks import deployment as deployment_mod
 from heat_container_hooks import errors
 from heat_container_hooks import fileutil
 from heat_container_hooks.formats import compose as compose_format
@@ -21,6 +22,7 @@ from heat_container_hooks import plan as plan_mod
 
 LOG = logging.getLogger(__name__)
 Act = plan_mod.Act
+Action = deployment_mod.Action
 Result = outcome_mod.ContainerResult
 
 
@@ -215,12 +217,48 @@ def stale_projects(root, managed_by, current_keys, observed):
     return stale
 
 
-def preview_steps(project, observed, finished):
-    """The preview of an ``up`` that would change something (pure): the
-    containers of services gone from the config are removed, a finished
-    one-shot service is kept, a service without a container is created,
-    the others are brought ``up`` (a plan.ToolStep: Compose decides)."""
+def services_containers(found):
+    """The containers of a project's services among ``found`` (what the
+    project label gives; one-off ``run`` containers left out), by result
+    name."""
+    return sorted((c for c in found if c.labels.get(
+        compose_format.ONEOFF_LABEL, 'False') != 'True'), key=result_name)
+
+
+def has_compose_file(directory):
+    """Whether the project directory holds its compose file."""
+    return os.path.isfile(os.path.join(directory,
+                                       compose_format.COMPOSE_FILE))
+
+
+def tears_down(project, action):
+    """Whether ``action`` (a deployment Action) on a Project takes it
+    down: DELETE, or a deploy without a compose config."""
+    return action is Action.DELETE or project.compose is None and \
+        action not in (Action.SUSPEND, Action.RESUME)
+
+
+def preview_steps(project, action, observed, finished=(), unchanged=False):
+    """What a run would do to a Project (pure), for ``heat-container-hooks
+    plan``: a teardown removes every container (``observed``); SUSPEND and
+    RESUME stop or start those that run or do not; when the last
+    successful up left the project as it is (``unchanged``, see
+    as_applied) every container is kept; otherwise the containers of
+    services gone from the config are removed, a ``finished`` one-shot
+    service is kept, a service without a container is created, and the
+    others are brought ``up`` (a plan.ToolStep: Compose decides)."""
     step = plan_mod.Step
+    if tears_down(project, action):
+        return [step(Act.REMOVE, result_name(c), reason='compose down')
+                for c in observed]
+    if action in (Action.SUSPEND, Action.RESUME):
+        stop = action is Action.SUSPEND
+        return [step(Act.STOP if stop else Act.START, result_name(c),
+                     reason='compose %s' % ('stop' if stop else 'start'))
+                for c in observed if c.running is stop]
+    if unchanged:
+        return [step(Act.KEEP, result_name(c), reason='nothing changed '
+                     'since the last successful run') for c in observed]
     have = {c.labels.get(compose_format.SERVICE_LABEL) for c in observed}
     steps = [step(Act.REMOVE, result_name(c),
                   reason='service no longer in the config')
