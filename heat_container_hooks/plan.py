@@ -37,19 +37,11 @@ class ToolStep:
 
 @dataclasses.dataclass(frozen=True)
 class Stage:
-    """Steps of one start_order: run steps in parallel, then exec steps in
-    name order."""
+    """Steps of one start_order (and level of shared namespaces): run
+    steps, then exec steps in name order (see ``graph``)."""
 
     order: int
     steps: tuple
-
-    @property
-    def run_steps(self):
-        return tuple(s for s in self.steps if s.act != Act.EXEC)
-
-    @property
-    def exec_steps(self):
-        return tuple(s for s in self.steps if s.act == Act.EXEC)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,9 +53,6 @@ class Plan:
     def steps(self):
         return self.removals + tuple(
             itertools.chain.from_iterable(s.steps for s in self.stages))
-
-    def changes(self):
-        return [s for s in self.steps if s.act != Act.KEEP]
 
 
 def _owned(observed, owner):

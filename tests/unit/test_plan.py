@@ -76,10 +76,8 @@ class ApplyTest(testtools.TestCase):
                         command=('ls',), start_order=1)]
         result = plan.apply(desired, [], OWNER)
         self.assertEqual([0, 1], [s.order for s in result.stages])
-        self.assertEqual(['a', 'b'],
-                         [s.name for s in result.stages[1].run_steps])
-        self.assertEqual(['x'],
-                         [s.name for s in result.stages[1].exec_steps])
+        self.assertEqual(['a', 'b', 'x'],
+                         [s.name for s in result.stages[1].steps])
 
     def test_start_order_change_does_not_replace(self):
         web = spec('web')
