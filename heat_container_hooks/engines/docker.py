@@ -155,11 +155,14 @@ class DockerEngine:
         waiting until the container is ready (or a one-shot has exited)
         does not, so a service that takes a while to become healthy does
         not hold up the creation of the others."""
-        with self.slots:
-            done = self._act(step, owner, config_id)
-        if isinstance(done, outcome_mod.ContainerResult):
-            return done
-        return self._wait_started(step, done)
+        # The whole step is "starting" it (an interruption between its
+        # engine calls and its wait names it); inner steps name more.
+        with interrupt.step('starting container %s' % step.name):
+            with self.slots:
+                done = self._act(step, owner, config_id)
+            if isinstance(done, outcome_mod.ContainerResult):
+                return done
+            return self._wait_started(step, done)
 
     def _act(self, step, owner, config_id):
         """The engine calls of a step: a ContainerResult when that is all
