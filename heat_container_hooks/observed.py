@@ -2,6 +2,7 @@
 it."""
 
 import dataclasses
+import json
 
 from heat_container_hooks import labels as labels_mod
 
@@ -21,7 +22,23 @@ class ObservedContainer:
 
     @property
     def fingerprint(self):
-        return self.labels.get(labels_mod.FINGERPRINT)
+        """The fingerprint recorded on the container (the first word of
+        our state label; an earlier release's label holds it alone)."""
+        value = self.labels.get(labels_mod.FINGERPRINT)
+        return value.split(' ', 1)[0] if value else value
+
+    @property
+    def field_digests(self):
+        """{field path: digest} recorded with the fingerprint
+        (spec.ContainerSpec.state_label), or None when the label holds
+        none (made by an earlier release, or by another tool)."""
+        _, _, rest = (self.labels.get(labels_mod.FINGERPRINT) or '').partition(
+            ' ')
+        try:
+            found = json.loads(rest) if rest else None
+        except ValueError:
+            return None
+        return found if isinstance(found, dict) else None
 
     @property
     def config_name(self):

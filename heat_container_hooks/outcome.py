@@ -20,6 +20,7 @@ class Act(str, enum.Enum):
     RAN = 'ran'              # atomic: a RUN label that runs to its end
     UNINSTALL = 'uninstalled'    # atomic: an UNINSTALL label ran
     MISSING = 'missing'      # compose made no container for a service
+    SKIP = 'skipped'         # not carried out: what it needs failed
 
     def __str__(self):
         return self.value
@@ -37,6 +38,7 @@ class ContainerResult:
     stderr: str = ''
     reason: str = ''
     error: str = ''                # set when this container failed
+    changes: tuple = ()            # REPLACE: the field paths that differed
 
     @property
     def failed(self):
@@ -54,13 +56,18 @@ class ContainerResult:
         text = ' '.join(parts)
         if state:
             text += ': ' + state
+        if self.changes:
+            text += ' (changed: %s)' % ', '.join(self.changes)
         if self.error:
             text += ': FAILED: ' + self.error
         return text
 
     def as_output(self):
-        return {'id': self.id, 'state': self.state, 'health': self.health,
-                'exit_code': self.exit_code, 'action': str(self.act)}
+        output = {'id': self.id, 'state': self.state, 'health': self.health,
+                  'exit_code': self.exit_code, 'action': str(self.act)}
+        if self.act is Act.REPLACE:
+            output['changes'] = list(self.changes)
+        return output
 
 
 @dataclasses.dataclass

@@ -9,6 +9,7 @@ import itertools
 
 from heat_container_hooks import errors
 from heat_container_hooks import outcome
+from heat_container_hooks import spec as spec_mod
 
 
 Act = outcome.Act
@@ -21,6 +22,7 @@ class Step:
     spec: object = None           # ContainerSpec, for CREATE/REPLACE/EXEC
     observed: object = None       # ObservedContainer, when there is one
     reason: str = ''
+    changes: tuple = ()           # REPLACE: the field paths that differ
 
     @property
     def settled(self):
@@ -49,19 +51,11 @@ class ToolStep:
 
 @dataclasses.dataclass(frozen=True)
 class Stage:
-    """Steps of one start_order: run steps in parallel, then exec steps in
-    name order."""
+    """Steps of one start_order (and level of shared namespaces): run
+    steps, then exec steps in name order (see ``graph``)."""
 
     order: int
     steps: tuple
-
-    @property
-    def run_steps(self):
-        return tuple(s for s in self.steps if s.act != Act.EXEC)
-
-    @property
-    def exec_steps(self):
-        return tuple(s for s in self.steps if s.act == Act.EXEC)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,9 +67,6 @@ class Plan:
     def steps(self):
         return self.removals + tuple(
             itertools.chain.from_iterable(s.steps for s in self.stages))
-
-    def changes(self):
-        return [s for s in self.steps if s.act != Act.KEEP]
 
 
 def _owned(observed, owner):
@@ -134,12 +125,19 @@ def _step_for(spec, current, image_ids):
     if current is None:
         return Step(Act.CREATE, spec.name, spec, reason='new')
     if current.fingerprint != spec.fingerprint():
-        return Step(Act.REPLACE, spec.name, spec, current,
-                    reason='config changed')
+        recorded = current.field_digests
+        changes = tuple(spec_mod.changed_fields(recorded, spec)) \
+            if recorded is not None else ()
+        return Step(Act.REPLACE, spec.name, spec, current, changes=changes,
+                    reason='config changed%s' % (
+                        ': ' + ', '.join(changes) if changes else
+                        ' (its fields were not recorded: made by an '
+                        'earlier release)'))
     image_id = image_ids.get(spec.image)
     if image_id and current.image_id and image_id != current.image_id:
         return Step(Act.REPLACE, spec.name, spec, current,
-                    reason='image %s changed' % spec.image)
+                    reason='image %s changed' % spec.image,
+                    changes=('image',))
     if spec.is_oneshot:
         if current.state == 'exited' and current.exit_code in \
                 spec.exit_codes:
@@ -258,6 +256,46 @@ def _levels(steps):
         if not moved:
             break
     return levels
+
+
+def graph(plan):
+    """The plan as a dependency graph: [(step, needs)], ``needs`` the
+    indexes (into the list, which is ``plan.steps`` in order) of the steps
+    that must have succeeded first. Removals need nothing; every other
+    step needs every removal and every step of a lower start_order (a
+    start_order is a barrier, as in paunch); a run step also needs the
+    steps of its own start_order whose namespaces or volumes it shares
+    (``shared_with``), and an exec step the run steps of its start_order
+    and the exec step before it (exec steps run one after another, in name
+    order)."""
+    placed = [(None, s) for s in plan.removals]
+    for stage in plan.stages:
+        placed.extend((stage.order, s) for s in stage.steps)
+    removals = frozenset(range(len(plan.removals)))
+    index = {}
+    for i, (order, step) in enumerate(placed):
+        if order is not None:
+            index.setdefault((order, step.name), i)
+    out = []
+    last_exec = {}
+    for i, (order, step) in enumerate(placed):
+        if order is None:
+            out.append((step, frozenset()))
+            continue
+        needs = set(removals)
+        needs.update(j for j, (o, _) in enumerate(placed)
+                     if o is not None and o < order)
+        if step.act == Act.EXEC:
+            needs.update(j for j, (o, s) in enumerate(placed)
+                         if o == order and s.act != Act.EXEC)
+            if order in last_exec:
+                needs.add(last_exec[order])
+            last_exec[order] = i
+        elif step.spec is not None:
+            needs.update(index[(order, name)] for name in shared_with(
+                step.spec) if (order, name) in index and name != step.name)
+        out.append((step, frozenset(needs)))
+    return out
 
 
 def delete(observed, owner):

@@ -112,6 +112,12 @@ class ContainerSpec:
         resolved before this is taken, so a changed env file or input
         replaces the container. Only the digest is stored, never a value.
         """
+        text = json.dumps(self._shaping(), sort_keys=True,
+                          separators=(',', ':'), default=list)
+        return hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]
+
+    def _shaping(self):
+        """The fields the fingerprint covers, as plain data."""
         data = dataclasses.asdict(self)
         for key in ('start_order', 'exit_codes', 'secret_env', 'env_files',
                     'pull'):
@@ -121,9 +127,61 @@ class ContainerSpec:
         for key in LATER_FIELDS:
             if data[key] is None:
                 data.pop(key)
-        text = json.dumps(data, sort_keys=True, separators=(',', ':'),
-                          default=list)
-        return hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]
+        return data
+
+    def field_digests(self):
+        """{field path: short digest} of every field the fingerprint
+        covers that is not at its default, item by item: ``image``,
+        ``environment.A`` (by variable name; also ``labels.X`` and
+        ``extra_hosts.HOST``), ``volumes[2]`` (by position in any other
+        list), ``healthcheck.test``. Recorded with the fingerprint (see
+        state_label) so that a replace can name what differs
+        (``changed_fields``); a digest, never a value."""
+        defaults = ContainerSpec(name=self.name)._shaping()
+        digests = {}
+        for key, value in self._shaping().items():
+            if value == defaults.get(key):
+                continue
+            for path, item in _paths(key, value):
+                digests[path] = _short_digest(item)
+        return digests
+
+    def state_label(self):
+        """The value of our fingerprint label: the fingerprint, a space,
+        then the field digests as JSON. A label of an earlier release
+        holds the fingerprint alone; both read the same way
+        (observed.ObservedContainer.fingerprint)."""
+        return '%s %s' % (self.fingerprint(), json.dumps(
+            self.field_digests(), sort_keys=True, separators=(',', ':')))
+
+
+KEYED_FIELDS = ('environment', 'labels', 'extra_hosts')
+
+
+def _paths(key, value):
+    if isinstance(value, dict):         # healthcheck
+        return [('%s.%s' % (key, k), v) for k, v in sorted(value.items())
+                if v is not None]
+    if key in KEYED_FIELDS:
+        return [('%s.%s' % (key, pair[0]), pair[1]) for pair in value]
+    if isinstance(value, (list, tuple)) and key not in ('command',
+                                                        'entrypoint'):
+        return [('%s[%d]' % (key, i), v) for i, v in enumerate(value)]
+    return [(key, value)]
+
+
+def _short_digest(value):
+    text = json.dumps(value, sort_keys=True, default=list)
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]
+
+
+def changed_fields(recorded, spec):
+    """The field paths (see ContainerSpec.field_digests) whose digest in
+    ``recorded`` (what the container's label holds) differs from
+    ``spec``'s, or that only one side has; in name order."""
+    current = spec.field_digests()
+    return sorted(path for path in set(recorded) | set(current)
+                  if recorded.get(path) != current.get(path))
 
 
 def replace(spec, **changes):

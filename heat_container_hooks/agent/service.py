@@ -168,9 +168,8 @@ class Agent:
 
     def cleanup(self, items):
         for name in groups.available():
-            group = groups.get(name)
             try:
-                for line in group.cleanup(items, self.conf):
+                for line in groups.get(name).cleanup(items, self.conf):
                     LOG.info('cleanup %s: %s', name, line)
             except Exception as exc:  # report, never stop deployments
                 LOG.error('cleanup of %s failed: %s: %s', name,

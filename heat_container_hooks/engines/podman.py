@@ -179,7 +179,7 @@ class PodmanEngine(docker_engine.DockerEngine):
 
     def _units(self, plan, result):
         mode = self.opts.systemd_units
-        steps = [s for stage in plan.stages for s in stage.run_steps]
+        steps = [s for s in plan.steps if s.act is not Act.EXEC]
         wanted = [s for s in steps
                   if s.spec is not None and systemd_units.wanted(s.spec)]
         if mode == 'never':

@@ -57,9 +57,7 @@ class Group:
     def preview(self, job):
         from heat_container_hooks import errors
         raise errors.HookError(
-            'heat-container-hooks plan cannot preview the %s group yet (fix: '
-            'use it for docker-cmd, docker-compose or the container group\'s '
-            'docker tool)'
+            'heat-container-hooks plan cannot preview the %s group'
             % self.name)
 
     def secrets(self, desired):
@@ -80,11 +78,11 @@ def available():
 
 
 def get(name):
+    """A new Group for ``name``, or None when no such group exists. A
+    group whose module fails to import raises that ImportError: a broken
+    install must fail loudly, never pass for a missing group."""
     target = GROUPS.get(name)
     if target is None:
         return None
     module, _, attr = target.partition(':')
-    try:
-        return getattr(importlib.import_module(module), attr)()
-    except ImportError:
-        return None
+    return getattr(importlib.import_module(module), attr)()

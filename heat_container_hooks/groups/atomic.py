@@ -25,8 +25,8 @@ class AtomicGroup(groups.Group):
     name = 'atomic'
 
     def desired(self, deployment, inputs, conf):
-        from heat_container_hooks.engines import atomic as atomic_engine
-        runner = atomic_engine.choose_runner(conf)
+        from heat_container_hooks.engines import atomic_runner
+        runner = atomic_runner.choose_runner(conf)
         default = atomic_format.default_name(deployment)
         if deployment.action in (Action.DELETE, Action.SUSPEND):
             # What to undo is found by the records on the engine; the config
@@ -37,7 +37,7 @@ class AtomicGroup(groups.Group):
                 units = ()
         else:
             units = (atomic_format.read(deployment.config),)
-            atomic_engine.config_problems(units[0], runner).raise_if_any()
+            atomic_runner.config_problems(units[0], runner).raise_if_any()
         secrets = tuple(
             value for unit in units for key, value in unit.environment
             if value and environment.is_secret_name(
@@ -47,6 +47,13 @@ class AtomicGroup(groups.Group):
 
     def secrets(self, desired):
         return list(desired.secrets) if desired else []
+
+    def preview(self, job):
+        from heat_container_hooks.engines import atomic as atomic_engine
+        return atomic_engine.AtomicEngine(
+            job.settings, job.conf, job.desired.runner).preview(
+                job.owner, job.desired.units, job.deployment.action,
+                job.desired.default_name, job.inputs.variables)
 
     def converge(self, job):
         from heat_container_hooks.engines import atomic as atomic_engine

@@ -85,6 +85,11 @@ class _DockerTool:
         return cleanup.containers(group, items, conf, managed_by=managed_by,
                                   make_engine=self.make_engine)
 
+    def preview(self, job, specs, owner, action):
+        from heat_container_hooks.engines import docker as docker_engine
+        return docker_engine.DockerEngine(job.settings).preview(
+            owner, specs, action)
+
     def converge(self, job, specs, owner, action):
         engine = self.make_engine(job.settings, job.conf)
         try:
@@ -138,6 +143,14 @@ class _ComposeTool:
         finally:
             engine.close()
 
+    def preview(self, job, specs, owner, action):
+        from heat_container_hooks.engines import compose as compose_engine
+        from heat_container_hooks.formats import compose as compose_format
+        return compose_engine.ComposeEngine(
+            job.settings, job.conf.compose).preview(
+                compose_format.plan_specs(job.deployment, specs), owner,
+                action)
+
     def converge(self, job, specs, owner, action):
         from heat_container_hooks.engines import compose as compose_engine
         from heat_container_hooks.formats import compose as compose_format
@@ -163,9 +176,15 @@ class _AtomicTool:
                                      self.runner)
 
     def problems(self, specs, conf):
-        from heat_container_hooks.engines import atomic as atomic_engine
-        return list(atomic_engine.container_problems(
+        from heat_container_hooks.engines import atomic_runner
+        return list(atomic_runner.container_problems(
             specs, conf, self.runner).items)
+
+    def preview(self, job, specs, owner, action):
+        from heat_container_hooks.engines import atomic as atomic_engine
+        return atomic_engine.converge_specs(
+            specs, owner, job.deployment.id, job.settings, job.conf, action,
+            runner=self.runner, preview=True)
 
     def converge(self, job, specs, owner, action):
         from heat_container_hooks.engines import atomic as atomic_engine
@@ -242,20 +261,23 @@ class ContainerGroup(groups.Group):
         return result
 
     def preview(self, job):
-        """The docker tool's preview; other tools cannot preview yet."""
-        tool = job.desired.tool
-        if tool != 'docker':
-            return super().preview(job)
+        """The preview of the deployment's tool; a change of tool cannot
+        be previewed yet."""
+        tool, action = job.desired.tool, job.deployment.action
+        if action is Action.DELETE:
+            steps = []
+            for other in sorted(tools_present(job)):
+                steps.extend(adapter(other).preview(
+                    job, (), tool_owner(job.owner, other), action)[0])
+            return steps, []
         stale = sorted(t for t in tools_present(job) if t != tool)
         if stale:
             raise errors.HookError(
                 'this deployment has containers made by the %s tool: '
                 'heat-container-hooks plan cannot preview a change of tool '
                 'yet' % ', '.join(stale))
-        from heat_container_hooks.engines import docker as docker_engine
-        return docker_engine.DockerEngine(job.settings).preview(
-            tool_owner(job.owner, tool), job.desired.specs,
-            job.deployment.action)
+        return adapter(tool).preview(job, job.desired.specs,
+                                     tool_owner(job.owner, tool), action)
 
     def cleanup(self, items, conf):
         """Each tool's own cleanup, for its managed_by/<tool>. Never

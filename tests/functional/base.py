@@ -221,6 +221,17 @@ class FunctionalTest(testtools.TestCase):
                             err[-2000:]))
         return HookResult(reply, proc.returncode, err)
 
+    def run_plan(self, payload, *extra):
+        """``heat-container-hooks plan`` on an item: (exit status, stdout,
+        stderr)."""
+        script = shutil.which('heat-container-hooks') or os.path.join(
+            os.path.dirname(sys.executable), 'heat-container-hooks')
+        proc = subprocess.run(
+            [script, 'plan', '--config-file', self.conf_file] + list(extra),
+            input=json.dumps(payload).encode(), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, timeout=DEFAULT_HOOK_TIMEOUT)
+        return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
     def item(self, config, **kwargs):
         kwargs.setdefault('stack', self.stack)
         kwargs.setdefault('group', self.group)

@@ -21,6 +21,7 @@ from heat_container_hooks.engines import atomic as atomic_engine
 from heat_container_hooks import errors
 from heat_container_hooks import spec as spec_mod
 from tests.functional import base
+from tests.functional import test_reliability as rel
 
 TRICKY = 'two  words; touch /tmp/hch-pwned $(id) `id` "q" \'s\' | & > <'
 
@@ -36,6 +37,11 @@ UNINSTALL = ('docker run --net=none --rm -v ${DATADIR}:/m ${IMAGE} '
 SLOW_RUN = ("sh -c 'docker run --net=none -d --name ${NAME} "
             "${IMAGE} sleep 100000 && if [ ! -e ${DATADIR}.slow ]; "
             "then touch ${DATADIR}.slow; sleep 60; fi'")
+# A service that becomes ready (its image's HEALTHCHECK passes) once the
+# test writes ${DATADIR}/go.
+HEALTH_RUN = ('docker run --net=none -d --name ${NAME} -v ${DATADIR}:/m '
+              '${IMAGE} sh -c \'until [ -f /m/go ]; do sleep 0.2; done; '
+              'touch /ready; exec sleep 100000\'')
 BROKEN_INSTALL = ('docker run --net=none --rm ${IMAGE} '
                   'sh -c \'echo install broke; exit 3\'')
 
@@ -102,6 +108,69 @@ class AtomicDockerTest(AtomicTestBase):
                   'name': self.name('svc')}
         config.update(extra)
         return config
+
+    def test_plan_then_run(self):
+        # heat-container-hooks plan for the atomic group: what a run would
+        # do, touching nothing; exit 0 when it would change nothing.
+        image = self.build('p1', {'RUN': RUN})
+        name = self.name('svc')
+
+        def preview(config, action=None):
+            code, out, err = self.run_plan(
+                self.item(config, action=action), '--format', 'json')
+            self.assertIn(code, (0, 2), err)
+            return code, {s['container']: s['action']
+                          for s in json.loads(out)['steps']}
+        self.assertEqual((2, {name: 'create'}), preview(self.config(image)))
+        self.assertIsNone(self.container(name))
+        self.assertEqual(0, self.run_hook(self.item(self.config(image))).code)
+        ident = self.container(name).id
+        self.assertEqual((0, {name: 'keep'}), preview(self.config(image)))
+        self.assertEqual((2, {name: 'replace'}),
+                         preview(self.config(image, opt1='changed')))
+        self.assertEqual((2, {name: 'remove'}),
+                         preview(self.config(image), action='DELETE'))
+        self.assertEqual(ident, self.container(name).id)
+
+    def test_kept_while_starting_after_sigkill(self):
+        # Issue 16: a run killed while it waits for a container to become
+        # healthy (its image's HEALTHCHECK), then run again: the second
+        # run keeps the container and waits for it (it used to reply
+        # success while it was still "starting").
+        image = self.build('h1', {'RUN': HEALTH_RUN},
+                           extra=['HEALTHCHECK CMD test -f /ready'])
+        name = self.name('svc')
+        item = self.item(self.config(image, command='run'),
+                         options={'healthy_timeout': 120})
+        run = rel.HookProcess(self, item)
+        for _ in range(1200):       # until the run waits on it, recorded
+            found = self.container(name)
+            record = self.container(name + '.hch-atomic')
+            if found is not None and found.status == 'running' and \
+                    record is not None and record.labels.get(
+                        'heat_container_hooks.atomic.container_id') == \
+                    found.id:
+                break
+            time.sleep(0.1)
+        run.kill()
+        before = self.container(name).id
+        item = self.item(self.config(image, command='run'),
+                         options={'healthy_timeout': 3},
+                         outputs=['containers'])
+        result = self.run_hook(item)
+        self.assertEqual(1, result.code, result.stdout)
+        self.assertIn('healthy within 3s', result.error)
+        self.assertEqual(before, self.container(name).id)
+        with open(os.path.join(self.data, name, 'go'), 'w'):
+            pass
+        item['options']['healthy_timeout'] = 120
+        result = self.run_hook(item)
+        self.assertEqual(0, result.code, result.error)
+        self.assertEqual(('kept', before), (
+            result.reply['containers'][name]['action'],
+            result.reply['containers'][name]['id']))
+        self.assertIn(result.reply['containers'][name]['health'],
+                      ('passed', 'healthy'))
 
     def test_killed_while_its_run_label_runs_then_converges(self):
         # The first RUN starts the service, then keeps the hook busy: the

@@ -319,6 +319,42 @@ class ComposeTestMixin(ComposeHelpers):
         self.assertEqual({'kept'}, {c['action'] for c in
                                     again.reply['containers'].values()})
 
+    def test_scaled_service_beside_a_service_named_like_its_container(self):
+        # Issue 16: a service worker_2 beside worker scaled to 2 collided
+        # in the outputs and in the plan (result names were built as
+        # service_N strings). Results are named from compose's labels:
+        # worker, worker[2] (no service name can hold brackets), worker_2.
+        config = {'version': '2.4', 'services': {
+            'worker': self.service(scale=2), 'worker_2': self.service()}}
+        names = {'worker', 'worker[2]', 'worker_2'}
+        item = self.compose_item(config, outputs=['containers'])
+        code, out, err = self.run_plan(item, '--format', 'json')
+        self.assertEqual(2, code, err)
+        self.assertEqual({'worker', 'worker_2'}, {
+            s['container'] for s in json.loads(out)['steps']})
+        result = self.run_hook(item)
+        self.assertEqual(0, result.code, result.error)
+        found = result.reply['containers']
+        self.assertEqual(names, set(found))
+        by_id = {c.id: c.labels for c in self.stack_containers()}
+        self.assertEqual(set(by_id), {c['id'] for c in found.values()})
+        for name, container in found.items():
+            labels = by_id[container['id']]
+            self.assertEqual(
+                name, labels['com.docker.compose.service'] + (
+                    '[%s]' % labels['com.docker.compose.container-number']
+                    if name.endswith(']') else ''))
+            self.assertEqual(('created', 'running'),
+                             (container['action'], container['state']))
+        again = self.run_hook(item)
+        self.assertEqual(0, again.code, again.error)
+        self.assertEqual({n: 'kept' for n in names}, {
+            n: c['action'] for n, c in again.reply['containers'].items()})
+        code, out, err = self.run_plan(item, '--format', 'json')
+        self.assertEqual(0, code, err)
+        self.assertEqual({n: 'keep' for n in names}, {
+            s['container']: s['action'] for s in json.loads(out)['steps']})
+
 
 class ComposeV2Test(ComposeTestMixin, base.FunctionalTest):
     compose_version = 'v2'

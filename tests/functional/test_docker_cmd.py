@@ -303,3 +303,46 @@ class DockerCmdTest(base.FunctionalTest):
                               stderr=subprocess.PIPE, timeout=120)
         self.assertEqual(0, proc.returncode, proc.stderr)
         return proc
+
+
+class ReplaceNamesTheFieldsTest(base.FunctionalTest):
+    """Issue 16, point 5: every replace names the fields that differ, in
+    deploy_stdout and in the ``containers`` output, never their values;
+    a container made by an earlier release (its label holds the
+    fingerprint alone) is kept while its config is unchanged."""
+
+    def deployment(self, env, volumes, secret='s3cret-16'):
+        return self.item(
+            {self.web: {'image': self.image, 'command': SERVICE,
+                        'environment': {'A': env, 'KEEP': 'same'},
+                        'volumes': volumes}},
+            inputs=[('db_password', secret)], outputs=['containers'])
+
+    def test_replace_names_fields_and_old_labels_are_read(self):
+        self.web = self.name('web')
+        first = self.run_hook(self.deployment('1', ['/etc/hosts:/h1:ro']))
+        self.assertEqual(0, first.code, first.error)
+        again = self.run_hook(self.deployment(
+            '2', ['/etc/hosts:/h1:ro', '/etc/hostname:/h2:ro']))
+        self.assertEqual(0, again.code, again.error)
+        info = again.reply['containers'][self.web]
+        self.assertEqual(('replaced', ['environment.A', 'volumes[1]']),
+                         (info['action'], info['changes']))
+        self.assertIn('(changed: environment.A, volumes[1])', again.stdout)
+        self.assertNotIn('s3cret', json.dumps(again.reply))
+
+        # As an earlier release labelled it: the fingerprint alone.
+        old = self.container(self.web)
+        labels = dict(old.labels)
+        key = 'heat_container_hooks.fingerprint'
+        labels[key] = labels[key].split(' ', 1)[0]
+        old.remove(force=True)
+        made = self.client.containers.run(
+            self.image, SERVICE, name=self.web, labels=labels, detach=True)
+        same = self.deployment(
+            '2', ['/etc/hosts:/h1:ro', '/etc/hostname:/h2:ro'])
+        kept = self.run_hook(same)
+        self.assertEqual(0, kept.code, kept.error)
+        self.assertEqual(('kept', made.id), (
+            kept.reply['containers'][self.web]['action'],
+            kept.reply['containers'][self.web]['id']))

@@ -3,10 +3,6 @@ with terraform's detailed exit status (0 no change, 2 changes, 1 error),
 and nothing touched."""
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 
 from tests.functional import base
 from tests.functional import test_compose
@@ -14,16 +10,10 @@ from tests.functional import test_compose
 SERVICE = ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 0.2; done"]
 
 
-class PreviewChecks:
+class PreviewHelpers:
 
     def plan(self, payload, *extra):
-        script = shutil.which('heat-container-hooks') or os.path.join(
-            os.path.dirname(sys.executable), 'heat-container-hooks')
-        proc = subprocess.run(
-            [script, 'plan', '--config-file', self.conf_file] + list(extra),
-            input=json.dumps(payload).encode(), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, timeout=300)
-        return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+        return self.run_plan(payload, *extra)
 
     def preview(self, payload):
         code, out, err = self.plan(payload, '--format', 'json')
@@ -31,6 +21,12 @@ class PreviewChecks:
         found = json.loads(out)
         self.assertEqual(code == 2, found['changes'])
         return code, {s['container']: s['action'] for s in found['steps']}
+
+    def ids(self):
+        return sorted(c.id for c in self.stack_containers())
+
+
+class PreviewChecks(PreviewHelpers):
 
     def deployment(self, env='1', with_b=True, action=None):
         config = {self.a: {'image': self.image, 'command': SERVICE,
@@ -41,9 +37,6 @@ class PreviewChecks:
             config[self.b] = {'image': self.image, 'command': SERVICE,
                               'restart': 'always'}
         return self.item(config, action=action)
-
-    def ids(self):
-        return sorted(c.id for c in self.stack_containers())
 
     def test_plan_then_run(self):
         self.a, self.b = self.name('a'), self.name('b')
@@ -77,10 +70,6 @@ class PreviewChecks:
         code, _, err = self.plan(self.deployment(action='EXPLODE'))
         self.assertEqual(1, code)
         self.assertIn('inputs.deploy_action', err)
-        code, _, err = self.plan(self.item(
-            {'command': 'install', 'image': self.image}, group='atomic'))
-        self.assertEqual(1, code)
-        self.assertIn('cannot preview the atomic group', err)
         self.assertEqual([], self.ids())
 
 
@@ -127,3 +116,40 @@ class ComposePreviewTest(PreviewChecks, test_compose.ComposeHelpers,
                          self.preview(item))
         self.assertEqual(before, self.ids())
         self.assertEqual(0, self.run_hook(item).code)
+
+
+class ContainerToolsPreviewTest(PreviewHelpers, base.FunctionalTest):
+    """The container group's compose and atomic tools preview too (the
+    docker tool: ContainerPreviewTest; the atomic group: test_atomic)."""
+
+    group = 'container'
+
+    def tool_deployment(self, tool, env='1', action=None):
+        return self.item(
+            {self.a: {'image': self.image, 'command': SERVICE,
+                      'environment': {'V': env}}},
+            inputs=[('container_tool', tool)], action=action,
+            config_id='config-%s' % tool, name=self.prefix)
+
+    def check_tool(self, tool, changed):
+        self.a = self.name('a')
+        self.addCleanup(self.run_hook, self.tool_deployment(tool,
+                                                            action='DELETE'))
+        self.assertEqual((2, {self.a: 'create'}),
+                         self.preview(self.tool_deployment(tool)))
+        self.assertEqual([], self.ids())
+        self.assertEqual(0, self.run_hook(self.tool_deployment(tool)).code)
+        before = self.ids()
+        self.assertEqual((0, {self.a: 'keep'}),
+                         self.preview(self.tool_deployment(tool)))
+        self.assertEqual((2, {self.a: changed}),
+                         self.preview(self.tool_deployment(tool, env='2')))
+        self.assertEqual((2, {self.a: 'remove'}), self.preview(
+            self.tool_deployment(tool, action='DELETE')))
+        self.assertEqual(before, self.ids())
+
+    def test_compose_tool(self):
+        self.check_tool('compose', 'up')
+
+    def test_atomic_tool(self):
+        self.check_tool('atomic', 'replace')

@@ -14,7 +14,6 @@ import docker
 import fixtures
 from testtools import content
 
-from heat_container_hooks import groups
 from tests.functional import base
 from tests.functional import test_reliability
 
@@ -236,8 +235,6 @@ class EngineLossTest(test_reliability.ReliabilityBase):
         self.assertEqual('running', self.private_state(web))
 
     def test_compose_engine_stopped_before_the_run(self):
-        if groups.get('docker-compose') is None:
-            self.skipTest('no docker-compose group')
         item = self.item({'services': {'web': self.compose_service()}},
                          group='docker-compose', name=self.prefix)
         self.stopped_then_back(item, group='docker-compose')
@@ -308,8 +305,6 @@ class ComposeCrashTest(test_reliability.ReliabilityBase):
 
     def setUp(self):
         super().setUp()
-        if groups.get(self.group) is None:
-            self.skipTest('no docker-compose group')
         self.addCleanup(self.remove_test_networks)
 
     def config(self, generation):

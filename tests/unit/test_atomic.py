@@ -9,6 +9,7 @@ import testtools
 from heat_container_hooks import conf as conf_mod
 from heat_container_hooks import deployment as deployment_mod
 from heat_container_hooks.engines import atomic as engine
+from heat_container_hooks.engines import atomic_runner as runners
 from heat_container_hooks import errors
 from heat_container_hooks.formats import atomic as fmt
 from heat_container_hooks import spec as spec_mod
@@ -140,33 +141,33 @@ class RunnerTest(testtools.TestCase):
         self.assertEqual(
             ['atomic', 'run', '--name', 'web', '--opt1', 'a b', '--spc',
              'reg/img:1'],
-            engine.label_argv('atomic', OPTS, 'RUN', 'ignored', 'reg/img:1',
-                              unit, {}))
+            runners.label_argv('atomic', OPTS, 'RUN', 'ignored', 'reg/img:1',
+                               unit, {}))
         self.assertEqual(
             ['atomic', 'install', '--name', 'web', 'reg/img:1', 'x', 'y z'],
-            engine.label_argv('atomic', OPTS, 'INSTALL', '', 'reg/img:1',
-                              self.unit(), {}, ('x', 'y z')))
+            runners.label_argv('atomic', OPTS, 'INSTALL', '', 'reg/img:1',
+                               self.unit(), {}, ('x', 'y z')))
 
     def test_podman_argv(self):
         self.assertEqual(
             ['podman', 'container', 'runlabel', '--name', 'web', 'uninstall',
              'reg/img:1'],
-            engine.label_argv('podman', OPTS, 'UNINSTALL', '', 'reg/img:1',
-                              self.unit(), {}))
+            runners.label_argv('podman', OPTS, 'UNINSTALL', '', 'reg/img:1',
+                               self.unit(), {}))
 
     def test_native_argv(self):
         self.assertEqual(
             ['docker', 'rm', '-f', 'web', 'extra'],
-            engine.label_argv('docker', OPTS, 'UNINSTALL',
-                              'docker rm -f ${NAME}', 'reg/img:1',
-                              self.unit(), variables(), ('extra',)))
+            runners.label_argv('docker', OPTS, 'UNINSTALL',
+                               'docker rm -f ${NAME}', 'reg/img:1',
+                               self.unit(), variables(), ('extra',)))
 
     def choose(self, runner='auto', found=()):
         conf = types.SimpleNamespace(atomic=types.SimpleNamespace(
             runner=runner, atomic_path='atomic', podman_path='podman'))
         self.useFixture(fixtures.MockPatch(
             'shutil.which', lambda name: name if name in found else None))
-        return engine.choose_runner(conf)
+        return runners.choose_runner(conf)
 
     def test_runner_order(self):
         self.assertEqual('atomic', self.choose(found=('atomic', 'podman')))
@@ -175,11 +176,11 @@ class RunnerTest(testtools.TestCase):
         self.assertEqual('docker', self.choose('docker', ('atomic',)))
 
     def test_privileged_on_podman(self):
-        problems = engine.config_problems(self.unit(privileged=True),
-                                          'podman')
+        problems = runners.config_problems(self.unit(privileged=True),
+                                           'podman')
         self.assertEqual(['config.privileged'],
                          [p.field for p in problems.items])
-        self.assertFalse(engine.config_problems(
+        self.assertFalse(runners.config_problems(
             self.unit(privileged=True), 'docker'))
 
 
@@ -187,11 +188,11 @@ class OutputTest(testtools.TestCase):
 
     def test_long_output_keeps_its_end(self):
         text = 'a' * 20000 + 'THE END'
-        kept = engine._tail(text)
+        kept = runners._tail(text)
         self.assertTrue(kept.endswith('THE END'))
-        self.assertLess(len(kept), engine.OUTPUT_LIMIT + 40)
+        self.assertLess(len(kept), runners.OUTPUT_LIMIT + 40)
         self.assertIn('characters cut', kept)
-        self.assertEqual('short', engine._tail('short'))
+        self.assertEqual('short', runners._tail('short'))
 
 
 class SpecTest(testtools.TestCase):
@@ -200,7 +201,7 @@ class SpecTest(testtools.TestCase):
         spec = spec_mod.ContainerSpec(
             name='web', image='i', volumes=('/a:/b',), network_mode='host',
             environment=(('A', '1'),), command=('x',))
-        problems = engine.spec_problems([spec], 'podman').items
+        problems = runners.spec_problems([spec], 'podman').items
         self.assertEqual(['config.web.network_mode', 'config.web.volumes'],
                          sorted(p.field for p in problems))
         self.assertIn('podman container runlabel', problems[0].message)
@@ -209,7 +210,7 @@ class SpecTest(testtools.TestCase):
         spec = spec_mod.ContainerSpec(name='web', image='i',
                                       environment=(('A', '1'),),
                                       command=('serve', '--x'))
-        self.assertFalse(engine.spec_problems([spec], 'docker'))
+        self.assertFalse(runners.spec_problems([spec], 'docker'))
         unit = engine.unit_from_spec(spec)
         self.assertEqual('run', unit.command)
         self.assertEqual(('serve', '--x'), unit.run_args)
@@ -218,8 +219,8 @@ class SpecTest(testtools.TestCase):
     def test_exec_spec_is_refused(self):
         spec = spec_mod.ContainerSpec(name='e', action='exec',
                                       exec_target='web', command=('ls',))
-        fields = [p.field for p in engine.spec_problems([spec],
-                                                        'docker').items]
+        fields = [p.field for p in runners.spec_problems([spec],
+                                                         'docker').items]
         self.assertIn('config.e.action', fields)
         self.assertIn('config.e.image', fields)
 

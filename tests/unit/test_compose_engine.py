@@ -12,6 +12,7 @@ from heat_container_hooks import conf as conf_mod
 from heat_container_hooks import deployment
 from heat_container_hooks.engines import compose as engine
 from heat_container_hooks.engines import compose_cli
+from heat_container_hooks.engines import compose_project
 from heat_container_hooks import errors
 from heat_container_hooks.formats import compose as compose_format
 from heat_container_hooks import observed
@@ -26,8 +27,8 @@ class FilesTest(testtools.TestCase):
         self.project = os.path.join(self.root, 'p')
 
     def write(self, *files):
-        engine._safe_dir(self.project, self.root)
-        engine.write_files(self.project, self.root, files)
+        compose_project.safe_dir(self.project, self.root)
+        compose_project.write_files(self.project, self.root, files)
 
     def read(self, name):
         with open(os.path.join(self.project, name)) as handle:
@@ -61,7 +62,7 @@ class FilesTest(testtools.TestCase):
     def test_stale_env_files_removed(self):
         self.write(compose_format.ProjectFile('old.env', 'A=1'),
                    compose_format.ProjectFile('new.env', 'A=1'))
-        engine.remove_stale_files(
+        compose_project.remove_stale_files(
             self.project, ['old.env', 'new.env', '../../etc/passwd'],
             (compose_format.ProjectFile('new.env', ''),))
         self.assertEqual(['new.env'], os.listdir(self.project))
@@ -69,12 +70,12 @@ class FilesTest(testtools.TestCase):
     def test_secret_dotenv_of_an_earlier_release_removed(self):
         # Earlier releases wrote the secret inputs to an unlisted .env.
         self.write(compose_format.ProjectFile('.env', "db_password='x'\n"))
-        engine.remove_stale_files(self.project, [], ())
+        compose_project.remove_stale_files(self.project, [], ())
         self.assertEqual([], os.listdir(self.project))
         # A .env the deployment gives is its own.
         given = compose_format.ProjectFile('.env', 'TAG=1')
         self.write(given)
-        engine.remove_stale_files(self.project, ['.env'], (given,))
+        compose_project.remove_stale_files(self.project, ['.env'], (given,))
         self.assertEqual(['.env'], os.listdir(self.project))
 
 

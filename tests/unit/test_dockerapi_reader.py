@@ -14,6 +14,7 @@ import testtools
 from heat_container_hooks import conf as conf_mod
 from heat_container_hooks import deployment as deployment_mod
 from heat_container_hooks import dockerapi
+from heat_container_hooks.engineapi import transport
 from heat_container_hooks.engines import docker as docker_engine
 from heat_container_hooks import errors
 
@@ -143,7 +144,7 @@ class EngineFallbackTest(testtools.TestCase):
             return api
         self.api = api
         self.useFixture(fixtures.MonkeyPatch(
-            'heat_container_hooks.dockerapi.client', client))
+            'heat_container_hooks.engineapi.transport.client', client))
 
     def engine(self):
         return docker_engine.DockerEngine(
@@ -179,7 +180,7 @@ class EngineAccessTest(testtools.TestCase):
             if self.fail_with:
                 raise self.fail_with
             return FakeAPI()
-        self.useFixture(fixtures.MockPatchObject(dockerapi, 'client',
+        self.useFixture(fixtures.MockPatchObject(transport, 'client',
                                                  client))
         self.access = dockerapi.EngineAccess(
             settings(docker_url='tcp://127.0.0.1:2375'))

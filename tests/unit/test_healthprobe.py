@@ -2,6 +2,7 @@
 dockerapi.wait_ready waits for health."""
 
 import threading
+import types
 
 import docker.errors
 import testtools
@@ -193,15 +194,20 @@ class WaitsHoldNoEngineSlotTest(testtools.TestCase):
             acted.append(step)
             if len(acted) == 2:
                 both.set()
-            return 'id-' + step
+            return 'id-' + step.name
 
         def wait_started(step, ident):
             # The other step's create and start run meanwhile.
             if not both.wait(5):
-                raise AssertionError('%s was waited on in its slot' % step)
-            return outcome_mod.ContainerResult(step, 'created', id=ident)
+                raise AssertionError('%s was waited on in its slot'
+                                     % step.name)
+            return outcome_mod.ContainerResult(step.name, 'created',
+                                               id=ident)
         engine._act = act
         engine._wait_started = wait_started
-        results = engine._parallel(
-            lambda step: engine._run_step(step, None, None), ['a', 'b'])
+        from heat_container_hooks.engines import executor
+        steps = [types.SimpleNamespace(name=n, act='created', reason='')
+                 for n in ('a', 'b')]
+        results = executor.in_parallel(
+            steps, lambda step: engine._run_step(step, None, None))
         self.assertEqual(['id-a', 'id-b'], [r.id for r in results])

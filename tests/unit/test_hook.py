@@ -106,3 +106,14 @@ class HookTest(testtools.TestCase):
         self.group.fail_with = errors.HookError('failed (fix: x)', status=3)
         reply, status = self.run_hook({'id': '1', 'config': {}})
         self.assertEqual((3, 3), (status, reply['deploy_status_code']))
+
+
+class GroupLoadingTest(testtools.TestCase):
+
+    def test_a_broken_group_import_fails_loudly(self):
+        # It used to pass for a missing group (None), which turned the
+        # tests that need the group into skips.
+        self.useFixture(fixtures.MockPatchObject(groups, 'GROUPS', {
+            'broken': 'heat_container_hooks.no_such_module:Group'}))
+        self.assertRaises(ImportError, groups.get, 'broken')
+        self.assertIsNone(groups.get('unknown'))

@@ -76,10 +76,8 @@ class ApplyTest(testtools.TestCase):
                         command=('ls',), start_order=1)]
         result = plan.apply(desired, [], OWNER)
         self.assertEqual([0, 1], [s.order for s in result.stages])
-        self.assertEqual(['a', 'b'],
-                         [s.name for s in result.stages[1].run_steps])
-        self.assertEqual(['x'],
-                         [s.name for s in result.stages[1].exec_steps])
+        self.assertEqual(['a', 'b', 'x'],
+                         [s.name for s in result.stages[1].steps])
 
     def test_start_order_change_does_not_replace(self):
         web = spec('web')
@@ -237,3 +235,45 @@ class SettledTest(testtools.TestCase):
         for act, desired, current, want in cases:
             step = plan.Step(act, desired.name, desired, current)
             self.assertEqual(want, step.settled, (act, current))
+
+
+class ChangedFieldsTest(testtools.TestCase):
+    """A replace names the fields that differ, from the digests recorded
+    with the fingerprint; a container of an earlier release (fingerprint
+    alone) is kept when unchanged."""
+
+    def observed(self, spec, label=None):
+        owner = deployment.Owner('m', 'k', 's', 'r')
+        found = labels.for_container(
+            owner, 'c', spec.name, label or spec.state_label(), 10)
+        return owner, ObservedContainer('id', spec.name, 'running', found)
+
+    def test_fields_named_item_by_item(self):
+        old = spec_mod.ContainerSpec(
+            name='web', image='i:1', environment=(('A', '1'), ('B', '2')),
+            volumes=('/a:/a', '/b:/b'),
+            healthcheck=spec_mod.Healthcheck(test=('CMD', 'true')))
+        new = spec_mod.replace(
+            old, image='i:2', environment=(('A', 'x'), ('B', '2')),
+            volumes=('/a:/a', '/c:/c', '/d:/d'),
+            healthcheck=spec_mod.Healthcheck(test=('CMD', 'false')),
+            privileged=True)
+        owner, current = self.observed(old)
+        (step,) = plan.apply([new], [current], owner).steps
+        self.assertEqual(
+            ('replaced', ('environment.A', 'healthcheck.test', 'image',
+                          'privileged', 'volumes[1]', 'volumes[2]')),
+            (str(step.act), step.changes))
+        self.assertIn('config changed: environment.A, healthcheck.test',
+                      step.reason)
+        self.assertNotIn('x', step.reason.replace('config', ''))
+
+    def test_label_of_an_earlier_release(self):
+        spec = spec_mod.ContainerSpec(name='web', image='i:1')
+        owner, current = self.observed(spec, label=spec.fingerprint())
+        (step,) = plan.apply([spec], [current], owner).steps
+        self.assertEqual('kept', str(step.act))
+        changed = spec_mod.replace(spec, image='i:2')
+        (step,) = plan.apply([changed], [current], owner).steps
+        self.assertEqual(('replaced', ()), (str(step.act), step.changes))
+        self.assertIn('not recorded', step.reason)

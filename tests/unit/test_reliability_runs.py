@@ -13,6 +13,7 @@ import testtools
 
 from heat_container_hooks.agent import signalling
 from heat_container_hooks import deployment as deployment_mod
+from heat_container_hooks.engineapi import observe
 from heat_container_hooks import errors
 from heat_container_hooks.formats import compose as compose_format
 from heat_container_hooks import groups
@@ -343,10 +344,9 @@ class CleanupReadsLenientlyTest(testtools.TestCase):
 class HealthFromStatusTest(testtools.TestCase):
 
     def test_list_status_gives_the_health(self):
-        from heat_container_hooks import dockerapi
         for status, health in (
                 ('Up 3 seconds (health: starting)', 'starting'),
                 ('Up 1 minute (healthy)', 'healthy'),
                 ('Up 2 minutes (unhealthy)', 'unhealthy'),
                 ('Up 5 seconds', ''), ('Exited (0) 1 second ago', '')):
-            self.assertEqual(health, dockerapi._health_from_status(status))
+            self.assertEqual(health, observe.health_from_status(status))

@@ -1,4 +1,4 @@
-"""How the docker adapter spreads a stage's steps over threads: kept
+"""How the shared executor spreads a plan's steps over threads: kept
 containers that need nothing run in the calling thread, so an UPDATE of
 one of many containers starts no worker threads for the rest (issue 18's
 scale curve)."""
@@ -8,9 +8,8 @@ import threading
 
 import testtools
 
-from heat_container_hooks import conf as conf_mod
 from heat_container_hooks import deployment as deployment_mod
-from heat_container_hooks.engines import docker as docker_engine
+from heat_container_hooks.engines import executor
 from heat_container_hooks import labels
 from heat_container_hooks.observed import ObservedContainer
 from heat_container_hooks import plan
@@ -32,12 +31,6 @@ class ParallelTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        settings = conf_mod.Settings(
-            managed_by='test', working_dir='/nonexistent',
-            lock_dir='/nonexistent', lock_timeout=1, start_timeout=1,
-            healthy_timeout=1, oneshot_timeout=1, exec_timeout=1,
-            stop_grace_period=1, settle_time=0)
-        self.engine = docker_engine.DockerEngine(settings, api=object())
         self.threads = {}
 
     def record(self, item):
@@ -47,7 +40,7 @@ class ParallelTest(testtools.TestCase):
     def test_settled_steps_run_in_the_calling_thread(self):
         steps = [step('kept%d' % i) for i in range(20)] + [
             step('new', plan.Act.REPLACE), step('other', plan.Act.REPLACE)]
-        results = self.engine._parallel(self.record, steps)
+        results = executor.in_parallel(steps, self.record)
         self.assertEqual([s.name for s in steps], results)
         here = threading.current_thread()
         self.assertEqual([], [n for n, t in self.threads.items()
@@ -58,7 +51,7 @@ class ParallelTest(testtools.TestCase):
     def test_one_busy_step_needs_no_pool(self):
         steps = [step('kept%d' % i) for i in range(5)] + [
             step('waiting', health='starting')]
-        self.engine._parallel(self.record, steps)
+        executor.in_parallel(steps, self.record)
         here = threading.current_thread()
         self.assertEqual({here}, set(self.threads.values()))
 
@@ -67,4 +60,4 @@ class ParallelTest(testtools.TestCase):
                  step('c', plan.Act.REPLACE), step('d'),
                  dataclasses.replace(step('e'), act=plan.Act.CREATE)]
         self.assertEqual(list('abcde'),
-                         self.engine._parallel(self.record, steps))
+                         executor.in_parallel(steps, self.record))
