@@ -20,6 +20,7 @@ import fixtures
 import testtools
 
 from tests.heat import harness
+from tests.heat import proc as proc_mod
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TEMPLATES = os.path.join(HERE, 'templates')
@@ -101,22 +102,49 @@ def complete_deployments(hc, server_id, conf_file, done=None):
     return replies
 
 
-class Agent(fixtures.Fixture):
-    """Our agent (`heat-container-agent`) polling a LocalHeat for one
-    server, as a detached process logging to <work_dir>/agent.log; stopped
-    (SIGTERM, then SIGKILL) on cleanUp."""
+def occ_conf_text(section):
+    """The os-collect-config section Heat makes for a server (its
+    ``os_collect_config`` attribute) as agent configuration: ``[agent]
+    collectors`` and one group per collector with the stack user's
+    credentials, as /etc/os-collect-config.conf holds them."""
+    return '[agent]\ncollectors = %s\n%s' % (
+        ','.join(occ_collectors(section)), occ_groups_text(section))
 
-    # HEAT_SIGNAL/CFN_SIGNAL need Keystone (the deployment's
-    # deploy_auth_url): on the local Heat, replies go through the
-    # software-deployments API instead.
-    def __init__(self, heat, server_id, work_dir, hooks_conf_text='',
-                 signal_mode='deployments-api', polling_interval=1):
+
+def occ_collectors(section):
+    """The collectors of an os-collect-config section that fetch Heat's
+    metadata (not ec2 / local, which have nothing here)."""
+    return [n for n in section.get('collectors', ())
+            if n in ('heat', 'cfn', 'request', 'zaqar')]
+
+
+def occ_groups_text(section):
+    """One ini group per collector with its options, as
+    /etc/os-collect-config.conf holds them."""
+    lines = []
+    for name in occ_collectors(section):
+        lines.append('[%s]' % name)
+        for key, value in sorted(section.get(name, {}).items()):
+            if value is not None:
+                lines.append('%s = %s' % (key, value))
+    return '\n'.join(lines) + '\n'
+
+
+class Agent(fixtures.Fixture):
+    """Our agent (`heat-container-agent`) for one server of a LocalHeat
+    with Keystone, configured only with what Heat gives the server: its
+    os-collect-config section (``occ``, the DeployedServer's
+    ``os_collect_config`` attribute). It collects through os-collect-config's
+    collectors with the stack user's credentials and signals each
+    deployment through its own transport. A detached process logging to
+    <work_dir>/agent.log; stopped (SIGTERM, then SIGKILL) on cleanUp."""
+
+    def __init__(self, occ, work_dir, hooks_conf_text='',
+                 polling_interval=1):
         super().__init__()
-        self.heat = heat
-        self.server_id = server_id
+        self.occ = occ
         self.work_dir = work_dir
         self.hooks_conf_text = hooks_conf_text
-        self.signal_mode = signal_mode
         self.polling_interval = polling_interval
 
     def _setUp(self):
@@ -125,13 +153,11 @@ class Agent(fixtures.Fixture):
         self.log_path = os.path.join(self.work_dir, 'agent.log')
         with open(self.conf_file, 'w') as handle:
             handle.write(self.hooks_conf_text)
-            handle.write('\n[agent]\nheat_url = %s\nheat_token = %s\n'
-                         'server_id = %s\npolling_interval = %s\n'
-                         'state_dir = %s\nsignal_mode = %s\n'
-                         % (self.heat.endpoint, self.heat.token,
-                            self.server_id, self.polling_interval,
-                            os.path.join(self.work_dir, 'state'),
-                            self.signal_mode))
+            handle.write('\n' + occ_conf_text(self.occ))
+            # oslo.config merges repeated groups: [agent] again.
+            handle.write('[agent]\npolling_interval = %s\nstate_dir = %s\n'
+                         % (self.polling_interval,
+                            os.path.join(self.work_dir, 'state')))
         with open(self.log_path, 'a') as log:
             self.process = subprocess.Popen(
                 hook_command('container-agent', prefix='heat-')
@@ -154,11 +180,16 @@ class Agent(fixtures.Fixture):
             proc.wait()
 
     def log_tail(self, lines=60):
-        try:
-            with open(self.log_path, errors='replace') as handle:
-                return ''.join(handle.readlines()[-lines:])
-        except OSError:
-            return ''
+        return proc_mod.tail(self.log_path, lines)
+
+
+def _stack_of(resource):
+    """'<name>/<id>' of the stack a listed resource belongs to (its
+    'stack' link ends with /stacks/<name>/<id>)."""
+    for link in getattr(resource, 'links', ()) or ():
+        if link.get('rel') == 'stack':
+            return '/'.join(link['href'].rstrip('/').split('/')[-2:])
+    return None
 
 
 class HeatTest(testtools.TestCase):
@@ -188,6 +219,7 @@ class HeatTest(testtools.TestCase):
         with open(self.hook_conf, 'w') as handle:
             handle.write(self.hook_conf_text)
         self.agents = []
+        self._servers = {}
         self.addOnException(self._heat_log)
 
     def _heat_log(self, exc_info):
@@ -230,18 +262,55 @@ class HeatTest(testtools.TestCase):
     def agent_running(self):
         return any(agent.process is not None for agent in self.agents)
 
+    def os_collect_config(self, server_id, timeout=STACK_TIMEOUT):
+        """The os-collect-config section Heat made for the DeployedServer
+        server_id (one found by server_ids() or wait_servers()); Heat
+        fills it in once the server's stack user exists, shortly after
+        the server has its id."""
+        stack, name = self._servers[server_id]
+        deadline = time.monotonic() + timeout
+        while True:
+            resource = self.hc.resources.get(
+                stack, name, with_attr=['os_collect_config'])
+            section = resource.attributes.get('os_collect_config')
+            if section and section.get('collectors'):
+                return section
+            if time.monotonic() > deadline:
+                self.fail('server %s has no os-collect-config section '
+                          'after %ds' % (server_id, timeout))
+            time.sleep(0.5)
+
     def start_agent(self, server_id, **kwargs):
-        """Our agent for server_id (stopped on cleanUp); its log is added
-        to the details of a failing test."""
+        """Our agent for server_id, configured with the server's
+        os-collect-config section only (stopped on cleanUp); its log is
+        added to the details of a failing test."""
+        if not self.heat.use_keystone:
+            self.fail('our agent signals through the deployments\' own '
+                      'transports, which need Keystone: unset '
+                      'HCH_HEAT_AUTH=noauth')
         agent = self.useFixture(Agent(
-            self.heat, server_id, os.path.join(self.tmp, 'agent-%s'
-                                               % server_id[:8]),
+            self.os_collect_config(server_id),
+            os.path.join(self.tmp, 'agent-%s' % server_id[:8]),
             self.hook_conf_text, **kwargs))
-        self.agents.append(agent)
+        return self._started(agent, 'agent-log-%s' % server_id[:8])
+
+    def start_chain(self, server_id):
+        """The real upstream chain for server_id (os-collect-config with
+        the server's os-collect-config section, ..., our hooks,
+        heat-config-notify), stopped on cleanUp; its log is added to the
+        details of a failing test."""
+        from tests.functional_heat import upstream_chain
+        chain = self.useFixture(upstream_chain.CollectingChain(
+            self.os_collect_config(server_id),
+            os.path.join(self.tmp, 'chain-%s' % server_id[:8]),
+            self.hook_conf))
+        return self._started(chain, 'chain-log-%s' % server_id[:8])
+
+    def _started(self, runner, detail):
+        self.agents.append(runner)
         self.addOnException(lambda exc_info: self.addDetail(
-            'agent-log-%s' % server_id[:8],
-            testtools.content.text_content(agent.log_tail(200))))
-        return agent
+            detail, testtools.content.text_content(runner.log_tail(200))))
+        return runner
 
     def wait_servers(self, stack_id, count=1, timeout=STACK_TIMEOUT):
         """The DeployedServer ids once count of them exist."""
@@ -256,10 +325,16 @@ class HeatTest(testtools.TestCase):
             time.sleep(0.5)
 
     def server_ids(self, stack_id):
-        return [r.physical_resource_id
-                for r in self.hc.resources.list(stack_id, nested_depth=5)
-                if r.resource_type == 'OS::Heat::DeployedServer'
-                and r.physical_resource_id]
+        """The physical ids of the stack's DeployedServers (nested stacks
+        included); remembers each one's stack and resource name."""
+        found = []
+        for r in self.hc.resources.list(stack_id, nested_depth=5):
+            if r.resource_type == 'OS::Heat::DeployedServer' \
+                    and r.physical_resource_id:
+                found.append(r.physical_resource_id)
+                self._servers[r.physical_resource_id] = (
+                    _stack_of(r) or stack_id, r.resource_name)
+        return found
 
     def wait_stack(self, stack_id, statuses, agent=True,
                    timeout=STACK_TIMEOUT):
