@@ -8,21 +8,34 @@ sqlite and fernet keys in the state directory:
     keystone.auth_url          # http://127.0.0.1:PORT/v3
     keystone.admin_password
 
-Start: keystone.conf from keystone.conf.in, `keystone-manage db_sync`,
-`fernet_setup`, `credential_setup`, `bootstrap` (admin user and project,
-roles admin/member/reader, RegionOne, the identity endpoints), the API
-(keystone_launcher.py, detached like Heat's launcher, log in
+Bootstrap: keystone.conf from keystone.conf.in, `keystone-manage
+db_sync`, `fernet_setup`, `credential_setup`, `bootstrap` (admin user and
+project, roles admin/member/reader, RegionOne, the identity endpoints), the
+API (keystone_launcher.py, detached like Heat's launcher, log in
 <state_dir>/keystone.log), then keystone_setup.py for what Heat needs (the
 service project and heat user, the heat_stack_owner/heat_stack_user roles,
 the `heat` stack user domain and its admin, the orchestration and
-cloudformation endpoints). Stopped on cleanUp (SIGTERM, then SIGKILL of
-its process group).
+cloudformation endpoints).
+
+That takes 15-30 s (minutes on a loaded machine), so its result (the
+sqlite database, both key repositories, the passwords and ids) is cached
+next to the Heat venv, keyed by the venv and the contents of
+keystone.conf.in, keystone_setup.py and this file's CACHE_FORMAT; a start
+copies it and rewrites the endpoint URLs for this run's ports. A state
+directory that already holds a database (tools/heat-local --state-dir)
+is bootstrapped again in place instead (every step is idempotent).
+Stopped on cleanUp (SIGTERM, then SIGKILL of its process group).
 """
 
+import fcntl
+import hashlib
 import json
 import os
 import secrets
+import shutil
+import sqlite3
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -30,6 +43,7 @@ import urllib.request
 import fixtures
 
 from tests.heat import proc as proc_mod
+from tests.heat import venv as venv_mod
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAUNCHER = os.path.join(HERE, 'keystone_launcher.py')
@@ -41,6 +55,12 @@ STACK_USER_DOMAIN = 'heat'
 STACK_DOMAIN_ADMIN = 'heat_domain_admin'
 HEAT_USER = 'heat'
 SERVICE_PROJECT = 'service'
+CACHE_FORMAT = '1'
+# What a bootstrapped state is made of (copied from the cache).
+STATE_FILES = ('keystone.sqlite', 'fernet-keys', 'credential-keys',
+               'secrets.json')
+PLACEHOLDER_HEAT_URL = 'http://127.0.0.1:1/v1/%(tenant_id)s'
+PLACEHOLDER_CFN_URL = 'http://127.0.0.1:2/v1'
 
 
 class KeystoneStartError(Exception):
@@ -69,6 +89,9 @@ class LocalKeystone(fixtures.Fixture):
         self.debug = debug
         self.process = None
         self.timings = {}
+        self.log_path = os.path.join(state_dir, 'keystone.log')
+        self.out_path = os.path.join(state_dir, 'keystone.out')
+        self.conf_path = os.path.join(state_dir, 'keystone.conf')
         self.admin_password = secrets.token_hex(12)
         self.heat_password = secrets.token_hex(12)
         self.domain_admin_password = secrets.token_hex(12)
@@ -83,18 +106,30 @@ class LocalKeystone(fixtures.Fixture):
 
     def _setUp(self):
         started = time.monotonic()
-        self.log_path = os.path.join(self.state_dir, 'keystone.log')
-        self.out_path = os.path.join(self.state_dir, 'keystone.out')
+        self.addCleanup(self.stop)
+        if os.path.exists(os.path.join(self.state_dir, 'keystone.sqlite')):
+            self._bootstrap(self.heat_url, self.cfn_url)
+        else:
+            cached = bootstrapped_state(self.venv, self.debug)
+            for name in STATE_FILES:
+                source = os.path.join(cached, name)
+                target = os.path.join(self.state_dir, name)
+                if os.path.isdir(source):
+                    shutil.copytree(source, target)
+                else:
+                    shutil.copy(source, target)
+            self._write_conf()
+            self._load_secrets()
+            self._set_endpoints()
+            self._start()
+        self.timings['start'] = time.monotonic() - started
+
+    def _bootstrap(self, heat_url, cfn_url):
+        """Every step from scratch (idempotent), the API left running."""
         for name in ('fernet-keys', 'credential-keys'):
             os.makedirs(os.path.join(self.state_dir, name), mode=0o700,
                         exist_ok=True)
-        with open(os.path.join(HERE, 'keystone.conf.in')) as handle:
-            text = handle.read()
-        text = text.replace('@DIR@', self.state_dir).replace(
-            '@DEBUG@', 'true' if self.debug else 'false')
-        self.conf_path = os.path.join(self.state_dir, 'keystone.conf')
-        with open(self.conf_path, 'w') as handle:
-            handle.write(text)
+        self._write_conf()
         user = ['--keystone-user', str(os.getuid()),
                 '--keystone-group', str(os.getgid())]
         self._manage('db_sync')
@@ -106,11 +141,41 @@ class LocalKeystone(fixtures.Fixture):
                      self.admin_password, '--bootstrap-region-id', REGION,
                      *['--bootstrap-%s-url=%s' % (i, self.auth_url)
                        for i in ('admin', 'internal', 'public')])
-        self.timings['manage'] = time.monotonic() - started
         self._start()
-        self.timings['api'] = time.monotonic() - started
-        self._setup_for_heat()
-        self.timings['start'] = time.monotonic() - started
+        self._setup_for_heat(heat_url, cfn_url)
+        with open(os.path.join(self.state_dir, 'secrets.json'), 'w') as out:
+            json.dump({'admin_password': self.admin_password,
+                       'heat_password': self.heat_password,
+                       'domain_admin_password': self.domain_admin_password,
+                       'ids': self.ids}, out)
+
+    def _write_conf(self):
+        with open(os.path.join(HERE, 'keystone.conf.in')) as handle:
+            text = handle.read()
+        text = text.replace('@DIR@', self.state_dir).replace(
+            '@DEBUG@', 'true' if self.debug else 'false')
+        with open(self.conf_path, 'w') as handle:
+            handle.write(text)
+
+    def _load_secrets(self):
+        with open(os.path.join(self.state_dir, 'secrets.json')) as handle:
+            found = json.load(handle)
+        self.admin_password = found['admin_password']
+        self.heat_password = found['heat_password']
+        self.domain_admin_password = found['domain_admin_password']
+        self.ids = found['ids']
+
+    def _set_endpoints(self):
+        """This run's URLs in the catalog (the cached database holds
+        placeholders); Keystone is not running yet."""
+        urls = {'identity': self.auth_url, 'orchestration': self.heat_url,
+                'cloudformation': self.cfn_url}
+        with sqlite3.connect(os.path.join(self.state_dir,
+                                          'keystone.sqlite')) as db:
+            for kind, url in urls.items():
+                db.execute('UPDATE endpoint SET url = ? WHERE service_id IN '
+                           '(SELECT id FROM service WHERE type = ?)',
+                           (url, kind))
 
     def _manage(self, *args):
         with open(self.out_path, 'a') as out:
@@ -136,7 +201,6 @@ class LocalKeystone(fixtures.Fixture):
                 stdin=subprocess.DEVNULL, stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True,
                 close_fds=True, cwd=self.state_dir)
-        self.addCleanup(self.stop)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             status = self.process.poll()
@@ -151,12 +215,12 @@ class LocalKeystone(fixtures.Fixture):
                                  '%ds; see %s' % (self.port, START_TIMEOUT,
                                                   self.log_path))
 
-    def _setup_for_heat(self):
+    def _setup_for_heat(self, heat_url, cfn_url):
         spec = {'auth_url': self.auth_url,
                 'admin_password': self.admin_password,
                 'heat_password': self.heat_password,
                 'domain_admin_password': self.domain_admin_password,
-                'heat_url': self.heat_url, 'cfn_url': self.cfn_url}
+                'heat_url': heat_url, 'cfn_url': cfn_url}
         proc = subprocess.run(
             [os.path.join(self.venv, 'bin', 'python'), SETUP],
             input=json.dumps(spec).encode(), stdout=subprocess.PIPE,
@@ -206,3 +270,53 @@ class LocalKeystone(fixtures.Fixture):
         """A fresh admin token (project admin), valid 24 hours."""
         from keystoneauth1 import session
         return session.Session(auth=self.admin_auth()).get_token()
+
+
+def cache_key(venv_path):
+    """Hash of what a bootstrapped state depends on."""
+    digest = hashlib.sha256(os.path.basename(venv_path).encode())
+    digest.update(CACHE_FORMAT.encode())
+    for name in ('keystone.conf.in', 'keystone_setup.py'):
+        with open(os.path.join(HERE, name), 'rb') as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()[:12]
+
+
+def bootstrapped_state(venv_path, debug=False):
+    """The cached bootstrapped state for this venv (made when missing,
+    under a file lock, by a throw-away Keystone on a free port): a
+    directory holding STATE_FILES."""
+    import socket
+    path = os.path.join(venv_mod.cache_root(),
+                        'keystone-state-%s' % cache_key(venv_path))
+    marker = os.path.join(path, '.complete')
+    if os.path.exists(marker):
+        return path
+    with open(path + '.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(marker):
+            return path
+        shutil.rmtree(path, ignore_errors=True)
+        work = tempfile.mkdtemp(prefix='hch-keystone-')
+        try:
+            with socket.socket() as sock:
+                sock.bind(('127.0.0.1', 0))
+                port = sock.getsockname()[1]
+            maker = LocalKeystone(venv_path, work, port,
+                                  PLACEHOLDER_HEAT_URL, PLACEHOLDER_CFN_URL,
+                                  debug=debug)
+            try:
+                maker._bootstrap(PLACEHOLDER_HEAT_URL, PLACEHOLDER_CFN_URL)
+            finally:
+                maker.stop()
+            os.makedirs(path)
+            for name in STATE_FILES:
+                source = os.path.join(work, name)
+                if os.path.isdir(source):
+                    shutil.copytree(source, os.path.join(path, name))
+                else:
+                    shutil.copy(source, os.path.join(path, name))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        open(marker, 'w').close()
+    return path
