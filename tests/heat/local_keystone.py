@@ -27,7 +27,6 @@ is bootstrapped again in place instead (every step is idempotent).
 Stopped on cleanUp (SIGTERM, then SIGKILL of its process group).
 """
 
-import fcntl
 import hashlib
 import json
 import os
@@ -283,20 +282,12 @@ def cache_key(venv_path):
 
 
 def bootstrapped_state(venv_path, debug=False):
-    """The cached bootstrapped state for this venv (made when missing,
-    under a file lock, by a throw-away Keystone on a free port): a
-    directory holding STATE_FILES."""
+    """The cached bootstrapped state for this venv (made when missing by
+    a throw-away Keystone on a free port): a directory holding
+    STATE_FILES."""
     import socket
-    path = os.path.join(venv_mod.cache_root(),
-                        'keystone-state-%s' % cache_key(venv_path))
-    marker = os.path.join(path, '.complete')
-    if os.path.exists(marker):
-        return path
-    with open(path + '.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if os.path.exists(marker):
-            return path
-        shutil.rmtree(path, ignore_errors=True)
+
+    def build(path):
         work = tempfile.mkdtemp(prefix='hch-keystone-')
         try:
             with socket.socket() as sock:
@@ -318,5 +309,7 @@ def bootstrapped_state(venv_path, debug=False):
                     shutil.copy(source, os.path.join(path, name))
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        open(marker, 'w').close()
-    return path
+
+    return venv_mod.build_once(
+        os.path.join(venv_mod.cache_root(),
+                     'keystone-state-%s' % cache_key(venv_path)), build)
