@@ -166,30 +166,22 @@ class LocalHeat(fixtures.Fixture):
         self.project_id = self.keystone.ids['admin_project_id']
 
     def _write_config(self):
+        common = dict(PORT=self.port, DIR=self.state_dir,
+                      AUTH_KEY=secrets.token_hex(16),
+                      DEBUG='true' if self.debug else 'false',
+                      CONVERGENCE='true' if self.convergence else 'false')
+        target = os.path.join(self.state_dir, 'heat.conf')
         if self.use_keystone:
             self.conf_path = render(
-                'heat-keystone.conf.in',
-                os.path.join(self.state_dir, 'heat.conf'),
-                PORT=self.port, CFN_PORT=self.cfn_port, DIR=self.state_dir,
+                'heat-keystone.conf.in', target, CFN_PORT=self.cfn_port,
                 PASTE=os.path.join(self.venv, 'etc', 'heat',
                                    'api-paste.ini'),
                 POLICY=os.path.join(HERE, 'heat-policy.yaml'),
-                AUTH_KEY=secrets.token_hex(16),
-                DEBUG='true' if self.debug else 'false',
-                **self.keystone.heat_conf_values())
+                **common, **self.keystone.heat_conf_values())
             return
         self.conf_path = render(
-            'heat.conf.in', os.path.join(self.state_dir, 'heat.conf'),
-            PORT=self.port, DIR=self.state_dir,
-            PASTE=os.path.join(HERE, 'api-paste.ini'),
-            AUTH_KEY=secrets.token_hex(16),
-            DEBUG='true' if self.debug else 'false')
-        if self.convergence:
-            with open(self.conf_path) as handle:
-                text = handle.read()
-            with open(self.conf_path, 'w') as handle:
-                handle.write(text.replace('convergence_engine = false',
-                                          'convergence_engine = true'))
+            'heat.conf.in', target,
+            PASTE=os.path.join(HERE, 'api-paste.ini'), **common)
         render('token.json.in', os.path.join(self.state_dir, 'token.json'),
                PORT=self.port)
 
