@@ -362,6 +362,34 @@ class HeatTest(testtools.TestCase):
                           % (stack_id, status, timeout))
             time.sleep(0.5)
 
+    def deployments(self, stack_id):
+        """Every software deployment of the stack's servers, with its
+        status and signalled ``output_values``."""
+        return [self.hc.software_deployments.get(dep.id)
+                for server_id in self.server_ids(stack_id)
+                for dep in self.hc.software_deployments.list(
+                    server_id=server_id)]
+
+    def assert_failed_with(self, stack_id, text):
+        """The stack FAILED as Heat fails it on a signal with a non-zero
+        deploy_status_code, and ``text`` (a container's log line) is in
+        the failed deployment's signalled deploy_stderr: with a real
+        signal Heat writes the reason itself from the status code (and the
+        config's error_output outputs, which a hook's reply cannot carry),
+        so the log line is in the deployment's outputs, which `openstack
+        stack failures list --long` shows."""
+        stack = self.hc.stacks.get(stack_id)
+        self.assertTrue(stack.stack_status.endswith('_FAILED'),
+                        stack.stack_status)
+        self.assertIn('Deployment exited with non-zero status code',
+                      stack.stack_status_reason)
+        failed = [d for d in self.deployments(stack_id)
+                  if d.status == 'FAILED']
+        self.assertTrue(failed, 'no FAILED deployment')
+        self.assertIn(text, ''.join(
+            (d.output_values or {}).get('deploy_stderr') or ''
+            for d in failed))
+
     def outputs(self, stack_id):
         stack = self.hc.stacks.get(stack_id)
         return {o['output_key']: o.get('output_value')

@@ -1,14 +1,16 @@
 """End to end on a real Heat (issue 8, parts 2-6): stacks whose server is
 this host (OS::Heat::DeployedServer), their deployments run by our real
-``heat-container-agent`` (signal_mode = deployments-api), containers on the
-shared Docker engine.
+``heat-container-agent`` (given only the server's os-collect-config section,
+signalling through each deployment's transport) on the Keystone-authenticated
+local Heat, containers on the shared Docker engine.
 
 - ToolScenarioTest: one stack per tool (docker-cmd, docker-compose, atomic,
   and the neutral `container` group with the tool picked by a stack
   parameter) of templates/tool.yaml: CREATE_COMPLETE, the containers run,
   the deployment outputs are stack outputs; a crashing container fails the
-  stack with its error; a stack delete removes the containers (the
-  deployments run on DELETE: ``actions`` includes DELETE).
+  stack, its error in the deployment's signalled deploy_stderr; a stack
+  delete removes the containers (the deployments run on DELETE:
+  ``actions`` includes DELETE).
 - OvercloudScenarioTest: the project's templates/overcloud.yaml with the
   containers environment deploys real MariaDB, RabbitMQ, memcached and
   Keystone from the hch-kolla images (images/kolla-base/build), then an
@@ -220,8 +222,7 @@ class ToolScenarioTest(ScenarioBase):
                 'command': ['sh', '-c',
                             'echo scenario-crash-boom >&2; exit 3']}}},
             status='CREATE_FAILED')
-        stack = self.hc.stacks.get(stack_id)
-        self.assertIn('scenario-crash-boom', stack.stack_status_reason)
+        self.assert_failed_with(stack_id, 'scenario-crash-boom')
         self.delete_and_check(stack_id)
 
 
