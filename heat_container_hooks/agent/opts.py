@@ -23,6 +23,16 @@ agent_opts = [
                      '(a JSON list of items, or {"deployments": [...]}; in '
                      'a directory every file ending in .json). This is what '
                      'the upstream collectors write, and what tests use.'),
+    cfg.ListOpt('collectors', default=[],
+                help='os-collect-config collectors to collect through, '
+                     'as os-collect-config does, with the stack user\'s '
+                     'credentials Heat puts in the server\'s '
+                     'os-collect-config section (copy it, or pass '
+                     '/etc/os-collect-config.conf as one more '
+                     '--config-file): heat (POLL_SERVER_HEAT, options in '
+                     '[heat]), cfn (POLL_SERVER_CFN, [cfn]), request '
+                     '(POLL_TEMP_URL, [request]), zaqar (ZAQAR_MESSAGE, '
+                     '[zaqar]).'),
     cfg.StrOpt('server_id',
                help='Nova/DeployedServer id whose software deployments are '
                     'collected from Heat (GET /v1/<project>/'
@@ -143,5 +153,9 @@ def register_keystone_opts(conf):
 
 
 def list_opts():
-    """Entry point for oslo-config-generator and the docs."""
-    return [(GROUP, agent_opts + session_opts() + auth_opts())]
+    """Entry point for oslo-config-generator and the docs: [agent], and
+    the groups of os-collect-config's collectors the agent reads."""
+    from heat_container_hooks.agent import collectors
+    return [(GROUP, agent_opts + session_opts() + auth_opts())] + [
+        (None if group == 'DEFAULT' else group, opts)
+        for group, opts in collectors.list_opts()]

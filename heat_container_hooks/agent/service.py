@@ -12,6 +12,7 @@ import threading
 
 from oslo_log import log as logging
 
+from heat_container_hooks.agent import collectors as collectors_mod
 from heat_container_hooks.agent import opts as opts_mod
 from heat_container_hooks.agent import runner
 from heat_container_hooks.agent import signalling
@@ -95,8 +96,11 @@ def read_local(path):
     return items
 
 
-def collect(conf, heat):
-    """(items sorted by name as Heat sorts them, complete?)."""
+def collect(conf, heat, collection=None):
+    """(items sorted by name as Heat sorts them, complete?): from
+    [agent] local_path, the os-collect-config collectors of
+    ``collection`` (a collectors.Collection) and Heat's deployments API
+    for [agent] server_id."""
     found, complete = [], True
     for path in conf.agent.local_path:
         try:
@@ -104,6 +108,19 @@ def collect(conf, heat):
         except CollectError as exc:
             LOG.error('%s', exc)
             found.extend(exc.usable)
+            complete = False
+    for name in collection.names if collection else ():
+        problem = None
+        try:
+            found.extend(_items_of(collection.items(name),
+                                   'collector %s' % name))
+        except collectors_mod.CollectorError as exc:
+            problem = str(exc)
+        except CollectError as exc:
+            problem = str(exc)
+            found.extend(exc.usable)
+        if problem:
+            LOG.error('%s', problem)
             complete = False
     if heat is not None and conf.agent.server_id:
         try:
@@ -136,16 +153,17 @@ def schedule(items):
 
 class Agent:
 
-    def __init__(self, conf, heat=None, signaller=None):
+    def __init__(self, conf, heat=None, signaller=None, collection=None):
         self.conf = conf
         self.heat = heat
+        self.collection = collection
         self.state = state_mod.State(conf.agent.state_dir)
         self.signaller = signaller or signalling.Signaller(conf, heat)
 
     def cycle(self):
         """One collection and everything it brings; True when nothing is
         left to do (all collected, run and signalled)."""
-        items, complete = collect(self.conf, self.heat)
+        items, complete = collect(self.conf, self.heat, self.collection)
         if complete and self.conf.agent.cleanup:
             self.cleanup(items)
         todo = []
@@ -251,8 +269,16 @@ def main(argv=None):
         conf.set_override('local_path', args.local_path, group='agent')
     stop = threading.Event()
     heat = heat_client(conf)
+    collection = None
+    if conf.agent.collectors:
+        try:
+            collection = collectors_mod.Collection(conf,
+                                                   conf.agent.collectors)
+        except collectors_mod.CollectorError as exc:
+            LOG.error('%s', exc)
+            return 2
     agent = Agent(conf, heat, signalling.Signaller(
-        conf, heat, sleep=stoppable_sleep(stop)))
+        conf, heat, sleep=stoppable_sleep(stop)), collection)
     if args.one_time:
         return 0 if agent.cycle() else 1
     for signum in (signal.SIGTERM, signal.SIGINT):

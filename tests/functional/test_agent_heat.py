@@ -1,8 +1,8 @@
-"""heat-container-agent against a real (local, noauth) Heat: it collects
-the server's deployments from the software_deployments metadata API, runs
-them on the engine and completes them through the deployments API
-(signal_mode = deployments-api), and the stack completes with the
-deployment's output."""
+"""heat-container-agent against a real local Heat with Keystone, given only
+the server's os-collect-config section: it collects the server's
+deployments through os-collect-config's heat collector as the stack user,
+runs them on the engine and signals them through HEAT_SIGNAL, and the
+stack completes with the deployment's output."""
 
 import os
 import subprocess
@@ -10,6 +10,7 @@ import sys
 import time
 
 from tests.functional import base
+from tests.functional_heat import base as heat_base
 from tests.heat import harness
 
 TEMPLATE = '''
@@ -44,26 +45,25 @@ outputs:
 class AgentHeatTest(base.FunctionalTest):
 
     def test_stack_completes_through_the_agent(self):
-        heat = self.useFixture(harness.LocalHeat())
+        heat = self.useFixture(harness.LocalHeat(keystone=True))
         client = heat.client()
         stack_id = client.stacks.create(
             stack_name=self.prefix, template=TEMPLATE % {
                 'name': self.name('one'), 'image': self.image})['stack']['id']
-        server = None
-        for _ in range(300):
-            server = client.resources.get(
-                stack_id, 'server').physical_resource_id
-            if server:
+        section = None
+        for _ in range(600):
+            section = client.resources.get(
+                stack_id, 'server', with_attr=['os_collect_config']
+            ).attributes.get('os_collect_config')
+            if section:
                 break
-            time.sleep(0.1)
-        self.assertTrue(server)
+            time.sleep(0.2)
+        self.assertEqual(['heat'], heat_base.occ_collectors(section))
         self.write_conf(managed_by=self.prefix)
         with open(self.conf_file, 'a') as handle:
-            handle.write('[agent]\nstate_dir = %s\nheat_url = %s\n'
-                         'heat_token = any\nserver_id = %s\n'
-                         'signal_mode = deployments-api\n'
-                         % (os.path.join(self.tmp, 'state'), heat.endpoint,
-                            server))
+            handle.write(heat_base.occ_conf_text(section))
+            handle.write('[agent]\nstate_dir = %s\n'
+                         % os.path.join(self.tmp, 'state'))
         agent = os.path.join(os.path.dirname(sys.executable),
                              'heat-container-agent')
         for _ in range(60):

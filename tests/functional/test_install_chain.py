@@ -3,8 +3,6 @@ PyPI: os-collect-config (local collector) -> os-refresh-config ->
 os-apply-config -> 55-heat-config -> our hooks -> heat-config-notify."""
 
 import os
-import subprocess
-import sys
 
 from tests.functional import base
 from tests.functional import upstream
@@ -19,13 +17,7 @@ class TestUpstreamChain(base.FunctionalTest):
         self.chain = upstream.Chain(os.path.join(self.tmp, 'chain'))
         self.recorder = upstream.Recorder()
         self.addCleanup(self.recorder.close)
-        admin = os.path.join(os.path.dirname(sys.executable),
-                             'heat-container-hooks')
-        subprocess.run(
-            [admin, 'install-hooks', '--dir', self.chain.hooks_dir,
-             '--configure-dir', self.chain.configure_dir,
-             '--hooks-config', self.conf_file], check=True,
-            stdout=subprocess.PIPE)
+        self.chain.install_our_hooks(self.conf_file)
 
     def deployment(self, resource, config, transport, path=None):
         found = self.item(config, resource=resource)

@@ -234,6 +234,18 @@ class Chain:
         self.env['PATH'] = os.pathsep.join(
             [os.path.dirname(sys.executable), self.env.get('PATH', '')])
 
+    def install_our_hooks(self, hooks_conf):
+        """`heat-container-hooks install-hooks` into this chain's hooks
+        and configure.d directories, our hooks configured by the file
+        ``hooks_conf``."""
+        admin = os.path.join(os.path.dirname(sys.executable),
+                             'heat-container-hooks')
+        subprocess.run(
+            [admin, 'install-hooks', '--dir', self.hooks_dir,
+             '--configure-dir', self.configure_dir,
+             '--hooks-config', hooks_conf], check=True,
+            stdout=subprocess.PIPE)
+
     def run(self, items, timeout=300):
         """Publish ``items`` as the server's deployments metadata and run
         the chain once."""

@@ -20,6 +20,7 @@ import fixtures
 import testtools
 
 from tests.heat import harness
+from tests.heat import proc as proc_mod
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TEMPLATES = os.path.join(HERE, 'templates')
@@ -101,36 +102,79 @@ def complete_deployments(hc, server_id, conf_file, done=None):
     return replies
 
 
-class Agent(fixtures.Fixture):
-    """Our agent (`heat-container-agent`) polling a LocalHeat for one
-    server, as a detached process logging to <work_dir>/agent.log; stopped
-    (SIGTERM, then SIGKILL) on cleanUp."""
+def server_occ(hc, stack, name, timeout=STACK_TIMEOUT):
+    """The os-collect-config section (a dict) Heat made for the
+    DeployedServer resource ``name`` of ``stack``, or None after
+    ``timeout`` seconds; Heat fills it in once the server's stack user
+    exists, shortly after the server has its id."""
+    deadline = time.monotonic() + timeout
+    while True:
+        resource = hc.resources.get(stack, name,
+                                    with_attr=['os_collect_config'])
+        section = resource.attributes.get('os_collect_config')
+        if section and section.get('collectors'):
+            return section
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.5)
 
-    # HEAT_SIGNAL/CFN_SIGNAL need Keystone (the deployment's
-    # deploy_auth_url): on the local Heat, replies go through the
-    # software-deployments API instead.
-    def __init__(self, heat, server_id, work_dir, hooks_conf_text='',
-                 signal_mode='deployments-api', polling_interval=1):
+
+def occ_conf_text(section):
+    """The os-collect-config section Heat makes for a server (its
+    ``os_collect_config`` attribute) as agent configuration: ``[agent]
+    collectors`` and one group per collector with the stack user's
+    credentials, as /etc/os-collect-config.conf holds them."""
+    return '[agent]\ncollectors = %s\n%s' % (
+        ','.join(occ_collectors(section)), occ_groups_text(section))
+
+
+def occ_collectors(section):
+    """The collectors of an os-collect-config section that fetch Heat's
+    metadata (not ec2 / local, which have nothing here)."""
+    return [n for n in section.get('collectors', ())
+            if n in ('heat', 'cfn', 'request', 'zaqar')]
+
+
+def occ_groups_text(section):
+    """One ini group per collector with its options, as
+    /etc/os-collect-config.conf holds them."""
+    lines = []
+    for name in occ_collectors(section):
+        lines.append('[%s]' % name)
+        for key, value in sorted(section.get(name, {}).items()):
+            if value is not None:
+                lines.append('%s = %s' % (key, value))
+    return '\n'.join(lines) + '\n'
+
+
+class Agent(fixtures.Fixture):
+    """Our agent (`heat-container-agent`) for one server of a LocalHeat
+    with Keystone, configured only with what Heat gives the server: its
+    os-collect-config section (``occ``, the DeployedServer's
+    ``os_collect_config`` attribute). It collects through os-collect-config's
+    collectors with the stack user's credentials and signals each
+    deployment through its own transport. A detached process logging to
+    <work_dir>/agent.log; stopped (SIGTERM, then SIGKILL) on cleanUp."""
+
+    def __init__(self, occ, work_dir, hooks_conf_text='',
+                 polling_interval=1):
         super().__init__()
-        self.heat = heat
-        self.server_id = server_id
+        self.occ = occ
         self.work_dir = work_dir
         self.hooks_conf_text = hooks_conf_text
-        self.signal_mode = signal_mode
         self.polling_interval = polling_interval
 
-    def config_text(self):
-        """The agent's whole config file: the hooks' options and
-        [agent] (also what the agent container of a container host is
-        given)."""
-        return (self.hooks_conf_text
-                + '\n[agent]\nheat_url = %s\nheat_token = %s\n'
-                'server_id = %s\npolling_interval = %s\n'
-                'state_dir = %s\nsignal_mode = %s\n'
-                % (self.heat.endpoint, self.heat.token,
-                   self.server_id, self.polling_interval,
-                   os.path.join(self.work_dir, 'state'),
-                   self.signal_mode))
+    def config_text(self, state_dir=None):
+        """The agent's whole config file: the hooks' options, the
+        os-collect-config groups Heat gave the server, and [agent] (also
+        what the agent container of a container host is given;
+        ``state_dir``: where the agent keeps its state, by default under
+        work_dir)."""
+        # oslo.config merges repeated groups: [agent] again.
+        return (self.hooks_conf_text + '\n' + occ_conf_text(self.occ)
+                + '[agent]\npolling_interval = %s\nstate_dir = %s\n'
+                % (self.polling_interval,
+                   state_dir or os.path.join(self.work_dir, 'state')))
 
     def _setUp(self):
         os.makedirs(self.work_dir, exist_ok=True)
@@ -160,11 +204,16 @@ class Agent(fixtures.Fixture):
             proc.wait()
 
     def log_tail(self, lines=60):
-        try:
-            with open(self.log_path, errors='replace') as handle:
-                return ''.join(handle.readlines()[-lines:])
-        except OSError:
-            return ''
+        return proc_mod.tail(self.log_path, lines)
+
+
+def _stack_of(resource):
+    """'<name>/<id>' of the stack a listed resource belongs to (its
+    'stack' link ends with /stacks/<name>/<id>)."""
+    for link in getattr(resource, 'links', ()) or ():
+        if link.get('rel') == 'stack':
+            return '/'.join(link['href'].rstrip('/').split('/')[-2:])
+    return None
 
 
 class HeatTest(testtools.TestCase):
@@ -194,6 +243,7 @@ class HeatTest(testtools.TestCase):
         with open(self.hook_conf, 'w') as handle:
             handle.write(self.hook_conf_text)
         self.agents = []
+        self._servers = {}
         self.addOnException(self._heat_log)
 
     def _heat_log(self, exc_info):
@@ -236,18 +286,48 @@ class HeatTest(testtools.TestCase):
     def agent_running(self):
         return any(agent.process is not None for agent in self.agents)
 
+    def os_collect_config(self, server_id, timeout=STACK_TIMEOUT):
+        """The os-collect-config section Heat made for the DeployedServer
+        server_id (one found by server_ids() or wait_servers()); see
+        server_occ."""
+        stack, name = self._servers[server_id]
+        section = server_occ(self.hc, stack, name, timeout)
+        if section is None:
+            self.fail('server %s has no os-collect-config section '
+                      'after %ds' % (server_id, timeout))
+        return section
+
     def start_agent(self, server_id, **kwargs):
-        """Our agent for server_id (stopped on cleanUp); its log is added
-        to the details of a failing test."""
+        """Our agent for server_id, configured with the server's
+        os-collect-config section only (stopped on cleanUp); its log is
+        added to the details of a failing test."""
+        if not self.heat.use_keystone:
+            self.fail('our agent signals through the deployments\' own '
+                      'transports, which need Keystone: unset '
+                      'HCH_HEAT_AUTH=noauth')
         agent = self.useFixture(Agent(
-            self.heat, server_id, os.path.join(self.tmp, 'agent-%s'
-                                               % server_id[:8]),
+            self.os_collect_config(server_id),
+            os.path.join(self.tmp, 'agent-%s' % server_id[:8]),
             self.hook_conf_text, **kwargs))
-        self.agents.append(agent)
+        return self._started(agent, 'agent-log-%s' % server_id[:8])
+
+    def start_chain(self, server_id):
+        """The real upstream chain for server_id (os-collect-config with
+        the server's os-collect-config section, ..., our hooks,
+        heat-config-notify), stopped on cleanUp; its log is added to the
+        details of a failing test."""
+        from tests.functional_heat import upstream_chain
+        chain = self.useFixture(upstream_chain.CollectingChain(
+            self.os_collect_config(server_id),
+            os.path.join(self.tmp, 'chain-%s' % server_id[:8]),
+            self.hook_conf))
+        return self._started(chain, 'chain-log-%s' % server_id[:8])
+
+    def _started(self, runner, detail):
+        self.agents.append(runner)
         self.addOnException(lambda exc_info: self.addDetail(
-            'agent-log-%s' % server_id[:8],
-            testtools.content.text_content(agent.log_tail(200))))
-        return agent
+            detail, testtools.content.text_content(runner.log_tail(200))))
+        return runner
 
     def wait_servers(self, stack_id, count=1, timeout=STACK_TIMEOUT):
         """The DeployedServer ids once count of them exist."""
@@ -262,10 +342,16 @@ class HeatTest(testtools.TestCase):
             time.sleep(0.5)
 
     def server_ids(self, stack_id):
-        return [r.physical_resource_id
-                for r in self.hc.resources.list(stack_id, nested_depth=5)
-                if r.resource_type == 'OS::Heat::DeployedServer'
-                and r.physical_resource_id]
+        """The physical ids of the stack's DeployedServers (nested stacks
+        included); remembers each one's stack and resource name."""
+        found = []
+        for r in self.hc.resources.list(stack_id, nested_depth=5):
+            if r.resource_type == 'OS::Heat::DeployedServer' \
+                    and r.physical_resource_id:
+                found.append(r.physical_resource_id)
+                self._servers[r.physical_resource_id] = (
+                    _stack_of(r) or stack_id, r.resource_name)
+        return found
 
     def wait_stack(self, stack_id, statuses, agent=True,
                    timeout=STACK_TIMEOUT):
@@ -292,6 +378,34 @@ class HeatTest(testtools.TestCase):
                 self.fail('stack %s still %s after %ds'
                           % (stack_id, status, timeout))
             time.sleep(0.5)
+
+    def deployments(self, stack_id):
+        """Every software deployment of the stack's servers, with its
+        status and signalled ``output_values``."""
+        return [self.hc.software_deployments.get(dep.id)
+                for server_id in self.server_ids(stack_id)
+                for dep in self.hc.software_deployments.list(
+                    server_id=server_id)]
+
+    def assert_failed_with(self, stack_id, text):
+        """The stack FAILED as Heat fails it on a signal with a non-zero
+        deploy_status_code, and ``text`` (a container's log line) is in
+        the failed deployment's signalled deploy_stderr: with a real
+        signal Heat writes the reason itself from the status code (and the
+        config's error_output outputs, which a hook's reply cannot carry),
+        so the log line is in the deployment's outputs, which `openstack
+        stack failures list --long` shows."""
+        stack = self.hc.stacks.get(stack_id)
+        self.assertTrue(stack.stack_status.endswith('_FAILED'),
+                        stack.stack_status)
+        self.assertIn('Deployment exited with non-zero status code',
+                      stack.stack_status_reason)
+        failed = [d for d in self.deployments(stack_id)
+                  if d.status == 'FAILED']
+        self.assertTrue(failed, 'no FAILED deployment')
+        self.assertIn(text, ''.join(
+            (d.output_values or {}).get('deploy_stderr') or ''
+            for d in failed))
 
     def outputs(self, stack_id):
         stack = self.hc.stacks.get(stack_id)

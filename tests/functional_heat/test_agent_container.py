@@ -101,8 +101,8 @@ class AgentContainerTest(test_scenarios.ScenarioBase):
                       % (os.path.join(agent_dir, 'work'),
                          os.path.join(agent_dir, 'locks'), self.prefix))
         with open(os.path.join(conf_dir, 'agent.conf'), 'w') as handle:
-            handle.write(base.Agent(self.heat, server_id, agent_dir,
-                                    hooks_conf).config_text())
+            handle.write(base.Agent(self.os_collect_config(server_id),
+                                    agent_dir, hooks_conf).config_text())
         # The host's bootstrap, as a first boot (or an operator) runs it.
         boot = subprocess.run(['sh', '-c', script], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, timeout=120)

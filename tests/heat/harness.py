@@ -9,7 +9,11 @@
             self.hc = self.heat.client()      # heatclient.v1 Client
 
 LocalHeat makes (or reuses) the pinned Heat virtualenv (tests/heat/venv.py),
-writes heat.conf / api-paste.ini / token.json into a state directory, runs
+with keystone=True starts a real Keystone (tests/heat/local_keystone.py) and
+writes heat.conf for it (heat-keystone.conf.in: Heat's own authtoken
+pipeline, trusts, the stack user domain, heat-api-cfn on a second port),
+else writes the noauth heat.conf / api-paste.ini / token.json into a state
+directory; runs
 `heat-manage db_sync`, starts tests/heat/launcher.py detached from the
 caller's output (stdin /dev/null, stdout+stderr to <state_dir>/heat.log, own
 session) on a free port, waits for the API, and on cleanUp stops it (SIGTERM,
@@ -22,13 +26,13 @@ Options come from arguments or the environment:
                          cleanUp
     HCH_HEAT_DEBUG=1     debug logging in heat.log
     HCH_CACHE            where the Heat virtualenv is cached
+    HCH_HEAT_AUTH        keystone (the default of LocalHeat()) or noauth
 """
 
 import atexit
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -38,6 +42,8 @@ import urllib.request
 
 import fixtures
 
+from tests.heat import local_keystone
+from tests.heat import proc as proc_mod
 from tests.heat import venv
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -69,19 +75,35 @@ def render(template, target, **values):
     return target
 
 
+def default_keystone():
+    """LocalHeat's default: Keystone unless $HCH_HEAT_AUTH is noauth."""
+    auth = os.environ.get('HCH_HEAT_AUTH', 'keystone')
+    if auth not in ('keystone', 'noauth'):
+        raise HeatStartError('HCH_HEAT_AUTH=%s: use keystone or noauth'
+                             % auth)
+    return auth == 'keystone'
+
+
 class LocalHeat(fixtures.Fixture):
     """A running local Heat; .endpoint is the orchestration endpoint
-    (http://127.0.0.1:PORT/v1/admin), .client() a python-heatclient."""
+    (http://127.0.0.1:PORT/v1/<project id>), .client() a
+    python-heatclient, .keystone the LocalKeystone (None with noauth)."""
 
     def __init__(self, state_dir=None, debug=None, port=None,
-                 convergence=False):
+                 convergence=False, keystone=None):
         """state_dir: use (and keep) exactly this directory, e.g. to keep
         the database between runs of the playground. convergence: Heat's
         convergence engine instead of the (faster) legacy one, whose
         UPDATE does not carry a nested stack's changed outputs into the
-        stacks that read them (the overcloud update scenario needs it)."""
+        stacks that read them (the overcloud update scenario needs it).
+        keystone: a real Keystone (None: default_keystone()); False is
+        the noauth playground, where any token is an admin."""
         super().__init__()
         self.convergence = convergence
+        self.use_keystone = default_keystone() if keystone is None \
+            else keystone
+        self.keystone = None
+        self.cfn_port = None
         self.state_dir = state_dir
         self.keep_under = os.environ.get('HCH_HEAT_STATE_DIR')
         if debug is None:
@@ -109,8 +131,11 @@ class LocalHeat(fixtures.Fixture):
         with open(os.path.join(self.state_dir, 'venv.log'), 'a') as log:
             self.venv = venv.ensure_venv(log)
         self.timings['venv'] = time.monotonic() - started
-        for attempt in range(3):
-            self.port = self.requested_port or free_port()
+        if self.use_keystone:
+            self._start_keystone()
+        for attempt in range(1 if self.use_keystone else 3):
+            if attempt or self.port is None:
+                self.port = self.requested_port or free_port()
             self._write_config()
             if attempt == 0:
                 self._db_sync()
@@ -118,26 +143,45 @@ class LocalHeat(fixtures.Fixture):
                 self._start()
                 break
             except _PortTaken:
-                if self.requested_port:
+                if self.requested_port or self.use_keystone:
                     raise HeatStartError('port %d is taken: pick another '
                                          'or none' % self.port) from None
         else:
             raise HeatStartError('no free port found in 3 attempts')
         self.timings['start'] = time.monotonic() - started
 
+    def _start_keystone(self):
+        """Keystone first: its catalog names Heat's ports (a taken Heat
+        port then fails the start instead of picking another)."""
+        self.port = self.requested_port or free_port()
+        self.cfn_port = free_port()
+        state = os.path.join(self.state_dir, 'keystone')
+        os.makedirs(state, exist_ok=True)
+        self.keystone = self.useFixture(local_keystone.LocalKeystone(
+            self.venv, state, free_port(),
+            heat_url='http://127.0.0.1:%d/v1/%%(tenant_id)s' % self.port,
+            cfn_url='http://127.0.0.1:%d/v1' % self.cfn_port,
+            debug=self.debug))
+        self.timings['keystone'] = self.keystone.timings['start']
+        self.project_id = self.keystone.ids['admin_project_id']
+
     def _write_config(self):
+        common = dict(PORT=self.port, DIR=self.state_dir,
+                      AUTH_KEY=secrets.token_hex(16),
+                      DEBUG='true' if self.debug else 'false',
+                      CONVERGENCE='true' if self.convergence else 'false')
+        target = os.path.join(self.state_dir, 'heat.conf')
+        if self.use_keystone:
+            self.conf_path = render(
+                'heat-keystone.conf.in', target, CFN_PORT=self.cfn_port,
+                PASTE=os.path.join(self.venv, 'etc', 'heat',
+                                   'api-paste.ini'),
+                POLICY=os.path.join(HERE, 'heat-policy.yaml'),
+                **common, **self.keystone.heat_conf_values())
+            return
         self.conf_path = render(
-            'heat.conf.in', os.path.join(self.state_dir, 'heat.conf'),
-            PORT=self.port, DIR=self.state_dir,
-            PASTE=os.path.join(HERE, 'api-paste.ini'),
-            AUTH_KEY=secrets.token_hex(16),
-            DEBUG='true' if self.debug else 'false')
-        if self.convergence:
-            with open(self.conf_path) as handle:
-                text = handle.read()
-            with open(self.conf_path, 'w') as handle:
-                handle.write(text.replace('convergence_engine = false',
-                                          'convergence_engine = true'))
+            'heat.conf.in', target,
+            PASTE=os.path.join(HERE, 'api-paste.ini'), **common)
         render('token.json.in', os.path.join(self.state_dir, 'token.json'),
                PORT=self.port)
 
@@ -159,12 +203,14 @@ class LocalHeat(fixtures.Fixture):
 
     def _start(self):
         log = open(self.log_path, 'a')
+        extra = ['--cfn-port', str(self.cfn_port),
+                 '--no-stored-context-patch'] if self.use_keystone else []
         try:
             self.process = subprocess.Popen(
                 [venv.python(self.venv), LAUNCHER,
                  '--config-file', self.conf_path, '--port', str(self.port),
                  '--stop-timeout', str(STOP_TIMEOUT - 5),
-                 '--parent-pid', str(os.getpid())],
+                 '--parent-pid', str(os.getpid())] + extra,
                 stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,
                 close_fds=True, cwd=self.state_dir)
@@ -181,6 +227,8 @@ class LocalHeat(fixtures.Fixture):
                                      % (status, self.log_path,
                                         self.log_tail()))
             if self.answers():
+                if self.use_keystone:
+                    self.token = self.keystone.admin_token()
                 return
             time.sleep(0.2)
         self.stop()
@@ -193,22 +241,8 @@ class LocalHeat(fixtures.Fixture):
         """SIGTERM (the launcher bounds the engine's stop), then SIGKILL of
         the whole process group. Idempotent."""
         proc, self.process = self.process, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        proc.wait()
+        if proc is not None:
+            proc_mod.stop_group(proc, STOP_TIMEOUT)
 
     # -- use -----------------------------------------------------------------
 
@@ -217,34 +251,59 @@ class LocalHeat(fixtures.Fixture):
         return 'http://127.0.0.1:%d/' % self.port
 
     @property
-    def endpoint(self):
-        return 'http://127.0.0.1:%d/v1/%s' % (self.port, PROJECT)
+    def cfn_url(self):
+        """heat-api-cfn (Keystone only), e.g. http://127.0.0.1:PORT/v1"""
+        return self.cfn_port and 'http://127.0.0.1:%d/v1' % self.cfn_port
 
+    project_id = PROJECT
+
+    @property
+    def endpoint(self):
+        return 'http://127.0.0.1:%d/v1/%s' % (self.port, self.project_id)
+
+    # With Keystone, an admin token (valid 24 h) once the API answers.
     token = TOKEN
 
     def answers(self):
-        request = urllib.request.Request(self.endpoint + '/stacks',
+        """True once the API answers (with Keystone: its version document,
+        which needs no token)."""
+        url = self.url if self.use_keystone else self.endpoint + '/stacks'
+        request = urllib.request.Request(url,
                                          headers={'X-Auth-Token': TOKEN})
         try:
             with urllib.request.urlopen(request, timeout=5) as response:
-                return response.status == 200
+                return response.status in (200, 300)
+        except urllib.error.HTTPError as exc:
+            return exc.code == 300      # the version list
         except (urllib.error.URLError, OSError):
             return False
 
     def client(self):
-        """A python-heatclient v1 Client talking to this Heat."""
+        """A python-heatclient v1 Client talking to this Heat (with
+        Keystone: as admin of project admin, through the catalog)."""
         from heatclient import client as heat_client
+        if self.use_keystone:
+            from keystoneauth1 import session
+            return heat_client.Client(
+                '1', session=session.Session(auth=self.keystone.admin_auth()),
+                service_type='orchestration', interface='public')
         return heat_client.Client('1', endpoint=self.endpoint, token=TOKEN)
 
     def log_tail(self, lines=40):
-        try:
-            with open(self.log_path, errors='replace') as handle:
-                return ''.join(handle.readlines()[-lines:])
-        except OSError:
-            return ''
+        return proc_mod.tail(self.log_path, lines)
 
     def environ(self):
         """Variables for tools that read the usual OpenStack ones."""
+        if self.use_keystone:
+            return {'HCH_HEAT_ENDPOINT': self.endpoint,
+                    'OS_AUTH_URL': self.keystone.auth_url,
+                    'OS_USERNAME': 'admin',
+                    'OS_PASSWORD': self.keystone.admin_password,
+                    'OS_PROJECT_NAME': 'admin',
+                    'OS_USER_DOMAIN_NAME': 'Default',
+                    'OS_PROJECT_DOMAIN_NAME': 'Default',
+                    'OS_IDENTITY_API_VERSION': '3',
+                    'OS_REGION_NAME': local_keystone.REGION}
         return {'HCH_HEAT_ENDPOINT': self.endpoint,
                 'OS_ENDPOINT': self.endpoint, 'OS_TOKEN': TOKEN,
                 'OS_AUTH_TYPE': 'none'}

@@ -3,12 +3,14 @@
 Run with the Heat virtualenv's Python (tests/heat/venv.py), never the
 project's: it relies on the internals of the pinned openstack-heat.
 
-    python launcher.py --config-file heat.conf --port PORT
+    python launcher.py --config-file heat.conf --port PORT [--cfn-port PORT]
 
 Heat 25+ ships no heat-all/heat-api, and heat-engine forks a worker that the
 in-memory `fake://` transport cannot reach from a separate API process, so
-both run here, in one process. The socket is bound before the engine starts
-(a taken port fails at once, exit status 3). SIGTERM/SIGINT, or the end of
+both run here, in one process; with --cfn-port, heat-api-cfn (CloudFormation
+metadata, pre-signed CFN_SIGNAL URLs) is served on a second port. The sockets
+are bound before the engine starts (a taken port fails at once, exit status
+3). SIGTERM/SIGINT, or the end of
 --parent-pid, stop the engine within --stop-timeout seconds, then the
 process leaves with os._exit.
 """
@@ -45,6 +47,8 @@ def parse_args(argv):
     parser.add_argument('--config-file', required=True)
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--port', type=int, required=True)
+    parser.add_argument('--cfn-port', type=int, default=None,
+                        help='also serve heat-api-cfn on this port')
     parser.add_argument('--stop-timeout', type=float, default=10.0)
     parser.add_argument('--parent-pid', type=int, default=None,
                         help='stop when this process is gone (the test '
@@ -118,20 +122,37 @@ def main(argv=None):
     if not args.no_stored_context_patch:
         patch_stored_context()
 
-    app = config.load_paste_app('heat-api')
-    try:
-        server = simple_server.make_server(args.host, args.port, app,
-                                           server_class=Server,
-                                           handler_class=Handler)
-    except OSError as exc:
-        sys.stderr.write('heat-local: cannot bind %s:%d: %s\n'
-                         % (args.host, args.port, exc))
-        sys.stderr.flush()
-        os._exit(EXIT_PORT_TAKEN)
+    apps = [(args.port, config.load_paste_app('heat-api'))]
+    if args.cfn_port:
+        apps.append((args.cfn_port, config.load_paste_app('heat-api-cfn')))
+    servers = bind(args.host, apps)
 
     engine = engine_service.EngineService(conf.host, rpc_api.ENGINE_TOPIC)
     engine.start()
+    log.info('heat-local: API on http://%s:%d/ (pid %d)',
+             args.host, args.port, os.getpid())
+    serve(servers, args, engine.stop, 'heat-local', log)
 
+
+def bind(host, apps):
+    """[(port, wsgi app)] -> bound servers; exit EXIT_PORT_TAKEN when a
+    port is taken (the caller picks another)."""
+    servers = []
+    for port, app in apps:
+        try:
+            servers.append(simple_server.make_server(
+                host, port, app, server_class=Server,
+                handler_class=Handler))
+        except OSError as exc:
+            sys.stderr.write('cannot bind %s:%d: %s\n' % (host, port, exc))
+            sys.stderr.flush()
+            os._exit(EXIT_PORT_TAKEN)
+    return servers
+
+
+def serve(servers, args, stop, name, log):
+    """Serve until SIGTERM/SIGINT or the end of --parent-pid, then run
+    stop() for at most --stop-timeout seconds and leave with os._exit."""
     stopping = threading.Event()
 
     def on_signal(signum, frame):
@@ -140,29 +161,28 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    serving = threading.Thread(target=server.serve_forever,
-                               kwargs={'poll_interval': 0.2}, daemon=True)
-    serving.start()
-    log.info('heat-local: API on http://%s:%d/v1/admin (pid %d)',
-             args.host, args.port, os.getpid())
-    sys.stderr.write('heat-local: ready on http://%s:%d/\n'
-                     % (args.host, args.port))
+    for server in servers:
+        threading.Thread(target=server.serve_forever,
+                         kwargs={'poll_interval': 0.2}, daemon=True).start()
+    sys.stderr.write('%s: ready on %s\n' % (name, ', '.join(
+        'http://%s:%d/' % server.server_address[:2] for server in servers)))
     sys.stderr.flush()
 
     while not stopping.wait(0.5):
         if args.parent_pid and os.getppid() != args.parent_pid:
-            log.warning('heat-local: parent %d is gone', args.parent_pid)
+            log.warning('%s: parent %d is gone', name, args.parent_pid)
             break
 
-    log.info('heat-local: stopping')
-    server.shutdown()
-    stopper = threading.Thread(target=engine.stop, daemon=True)
+    log.info('%s: stopping', name)
+    for server in servers:
+        server.shutdown()
+    stopper = threading.Thread(target=stop, daemon=True)
     stopper.start()
     stopper.join(args.stop_timeout)
     if stopper.is_alive():
-        log.warning('heat-local: engine still busy after %.0fs, leaving',
+        log.warning('%s: still busy after %.0fs, leaving', name,
                     args.stop_timeout)
-    sys.stderr.write('heat-local: stopped at %s\n' % time.ctime())
+    sys.stderr.write('%s: stopped at %s\n' % (name, time.ctime()))
     sys.stderr.flush()
     os._exit(0)
 

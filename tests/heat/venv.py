@@ -49,13 +49,10 @@ def python(path=None):
     return os.path.join(path or venv_path(), 'bin', 'python')
 
 
-def ensure_venv(log=None):
-    """Return the venv directory, creating it when missing.
-
-    ``log`` (a file object) receives pip's output; the elapsed install time
-    is written to ``<venv>/install-seconds``.
-    """
-    path = venv_path()
+def build_once(path, build):
+    """``path`` once it is complete: when its marker file is missing,
+    ``build(path)`` makes it (under a file lock, so parallel workers wait
+    instead of building twice; a failed build leaves nothing)."""
     marker = os.path.join(path, '.complete')
     if os.path.exists(marker):
         return path
@@ -63,24 +60,35 @@ def ensure_venv(log=None):
         fcntl.flock(lock, fcntl.LOCK_EX)
         if os.path.exists(marker):
             return path
-        started = time.monotonic()
         shutil.rmtree(path, ignore_errors=True)
-        out = log or subprocess.DEVNULL
         try:
-            subprocess.run([_base_python(), '-m', 'venv', path], check=True,
-                           stdout=out, stderr=subprocess.STDOUT)
-            subprocess.run([python(path), '-m', 'pip', 'install', '-q',
-                            '--disable-pip-version-check', '-r',
-                            REQUIREMENTS, '-c', CONSTRAINTS], check=True,
-                           stdout=out, stderr=subprocess.STDOUT)
+            build(path)
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
             raise
-        with open(os.path.join(path, 'install-seconds'), 'w') as handle:
-            handle.write('%.1f\n' % (time.monotonic() - started))
         with open(marker, 'w') as handle:
             handle.write('\n'.join(pins()) + '\n')
     return path
+
+
+def ensure_venv(log=None):
+    """Return the venv directory, creating it when missing.
+
+    ``log`` (a file object) receives pip's output; the elapsed install time
+    is written to ``<venv>/install-seconds``.
+    """
+    def build(path):
+        started = time.monotonic()
+        out = log or subprocess.DEVNULL
+        subprocess.run([_base_python(), '-m', 'venv', path], check=True,
+                       stdout=out, stderr=subprocess.STDOUT)
+        subprocess.run([python(path), '-m', 'pip', 'install', '-q',
+                        '--disable-pip-version-check', '-r',
+                        REQUIREMENTS, '-c', CONSTRAINTS], check=True,
+                       stdout=out, stderr=subprocess.STDOUT)
+        with open(os.path.join(path, 'install-seconds'), 'w') as handle:
+            handle.write('%.1f\n' % (time.monotonic() - started))
+    return build_once(venv_path(), build)
 
 
 def _base_python():
