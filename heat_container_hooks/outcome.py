@@ -58,6 +58,8 @@ class ContainerResult:
             text += ': ' + state
         if self.changes:
             text += ' (changed: %s)' % ', '.join(self.changes)
+        if self.act is Act.SKIP and self.reason:
+            text += ': ' + self.reason
         if self.error:
             text += ': FAILED: ' + self.error
         return text
@@ -67,6 +69,8 @@ class ContainerResult:
                   'exit_code': self.exit_code, 'action': str(self.act)}
         if self.act is Act.REPLACE:
             output['changes'] = list(self.changes)
+        if self.act is Act.SKIP:
+            output['reason'] = self.reason
         return output
 
 

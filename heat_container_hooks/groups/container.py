@@ -86,8 +86,9 @@ class _DockerTool:
                                   make_engine=self.make_engine)
 
     def preview(self, job, specs, owner, action):
-        from heat_container_hooks.engines import docker as docker_engine
-        return docker_engine.DockerEngine(job.settings).preview(
+        # The tool's own engine (podman's for the podman tool), which
+        # closes itself after the preview.
+        return self.make_engine(job.settings, job.conf).preview(
             owner, specs, action)
 
     def converge(self, job, specs, owner, action):

@@ -21,10 +21,22 @@ from tests.functional import test_compose
 from tests.functional import test_docker_cmd
 from tests.functional import test_health_probe
 from tests.functional import test_health_waits
+from tests.functional import test_preview
 from tests.functional import test_shared_namespaces
 from tests.functional import test_tripleo_input
 
 PodmanEngine = podman_engine.PodmanEngine
+
+
+class PodmanDockerCmdPreviewTest(PodmanEngine,
+                                 test_preview.DockerCmdPreviewTest):
+    """``heat-container-hooks plan`` reads podman for engine = podman."""
+
+
+class PodmanContainerPreviewTest(PodmanEngine,
+                                 test_preview.ContainerPreviewTest):
+    """``plan`` of the container group's podman tool reads podman (it
+    read Docker: every kept container previewed as a create)."""
 
 
 class PodmanDockerCmdTest(PodmanEngine, test_docker_cmd.DockerCmdTest):

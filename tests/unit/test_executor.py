@@ -51,6 +51,11 @@ class RunTest(testtools.TestCase):
         self.assertEqual((Act.SKIP, 'not carried out: it needs web, which '
                           'was skipped'), (proxy.act, proxy.reason))
         self.assertEqual((Act.CREATE, ''), (other.act, other.error))
+        # The reason reaches the user: deploy_stdout and the output.
+        self.assertEqual('skipped web: not carried out: it needs db, which '
+                         'failed', web.summary())
+        self.assertEqual('not carried out: it needs web, which was skipped',
+                         proxy.as_output()['reason'])
         self.assertEqual('db broke', str(executor.first_error(
             [web, db, other])))
 
