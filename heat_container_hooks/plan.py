@@ -128,6 +128,10 @@ def _step_for(spec, current, image_ids):
         recorded = current.field_digests
         changes = tuple(spec_mod.changed_fields(recorded, spec)) \
             if recorded is not None else ()
+        if recorded is not None and not changes:
+            # Only a secret can explain it: its value is not recorded
+            # (spec.SECRET_MARK), so the secrets are named as candidates.
+            changes = tuple(spec.secret_paths())
         return Step(Act.REPLACE, spec.name, spec, current, changes=changes,
                     reason='config changed%s' % (
                         ': ' + ', '.join(changes) if changes else

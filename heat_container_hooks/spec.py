@@ -138,13 +138,24 @@ class ContainerSpec:
         state_label) so that a replace can name what differs
         (``changed_fields``); a digest, never a value."""
         defaults = ContainerSpec(name=self.name)._shaping()
+        secret = {'environment.%s' % n for n in self.secret_env}
         digests = {}
         for key, value in self._shaping().items():
             if value == defaults.get(key):
                 continue
             for path, item in _paths(key, value):
-                digests[path] = _short_digest(item)
+                # A secret's value is never digested: labels are read
+                # (and exported) more widely than the environment, and a
+                # short secret could be found from its digest by trying.
+                digests[path] = SECRET_MARK if path in secret else \
+                    _short_digest(item)
         return digests
+
+    def secret_paths(self):
+        """The field paths whose values are secrets (``environment.X`` for
+        the names in ``secret_env``), in name order."""
+        return sorted('environment.%s' % n for n in self.secret_env
+                      if n in self.env_dict())
 
     def state_label(self):
         """The value of our fingerprint label: the fingerprint, a space,
@@ -156,6 +167,8 @@ class ContainerSpec:
 
 
 KEYED_FIELDS = ('environment', 'labels', 'extra_hosts')
+# What field_digests records for a secret: that it is there, not a digest.
+SECRET_MARK = 'secret'
 
 
 def _paths(key, value):

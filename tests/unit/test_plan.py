@@ -268,6 +268,35 @@ class ChangedFieldsTest(testtools.TestCase):
                       step.reason)
         self.assertNotIn('x', step.reason.replace('config', ''))
 
+    def test_secret_values_are_never_digested(self):
+        import hashlib
+        import json
+        old = spec_mod.ContainerSpec(
+            name='web', image='i:1',
+            environment=(('DB_PASSWORD', 's3cr3tVAL'), ('A', '1')),
+            secret_env=frozenset({'DB_PASSWORD'}))
+        label = old.state_label()
+        guess = hashlib.sha256(json.dumps('s3cr3tVAL').encode()).hexdigest()
+        self.assertNotIn(guess[:12], label)
+        self.assertNotIn('s3cr3tVAL', label)
+        self.assertIn('"environment.DB_PASSWORD":"secret"', label)
+        owner, current = self.observed(old)
+        # Only the secret changed: it is named (its value cannot be).
+        new = spec_mod.replace(old, environment=(('DB_PASSWORD', 'other'),
+                                                 ('A', '1')))
+        (step,) = plan.apply([new], [current], owner).steps
+        self.assertEqual(('replaced', ('environment.DB_PASSWORD',)),
+                         (str(step.act), step.changes))
+        self.assertNotIn('other', step.reason)
+        # Something else changed too: that is named.
+        new = spec_mod.replace(new, environment=(('DB_PASSWORD', 'x'),
+                                                 ('A', '2')))
+        (step,) = plan.apply([new], [current], owner).steps
+        self.assertEqual(('environment.A',), step.changes)
+        # Unchanged: kept.
+        (step,) = plan.apply([old], [current], owner).steps
+        self.assertEqual('kept', str(step.act))
+
     def test_label_of_an_earlier_release(self):
         spec = spec_mod.ContainerSpec(name='web', image='i:1')
         owner, current = self.observed(spec, label=spec.fingerprint())
