@@ -26,7 +26,9 @@ engine_opts = [
                                    'system socket /run/podman/podman.sock, '
                                    'else a private "podman system '
                                    'service" for the length of the run')],
-               help='Container engine of the docker-cmd group. A '
+               help='Container engine of the docker-cmd and docker-compose '
+                    'groups (compose on podman: Compose v2 with DOCKER_HOST '
+                    'at podman\'s socket). A '
                     'deployment\'s options (engine) override it. The '
                     'container group picks podman with its tool instead '
                     '(tool: podman). See doc/podman.md.'),
@@ -95,9 +97,11 @@ hook_opts = [
                       'the deployment pays for.'),
     cfg.ListOpt('secret_inputs', default=[],
                 help='Names of inputs whose values are secrets: they never '
-                     'appear in logs, replies or labels, and reach tools only '
-                     'through 0600 env files. deploy_* credentials are '
-                     'always secret.'),
+                     'appear in logs, replies or labels (not even as a '
+                     'digest); they reach the Engine API in the container\'s '
+                     'environment, and Compose through its process '
+                     'environment or 0600 env files, never a file others can '
+                     'read. deploy_* credentials are always secret.'),
     cfg.ListOpt('secret_input_patterns',
                 default=['*password*', '*secret*', '*token*'],
                 help='Shell-style patterns (case-insensitive) of input names '

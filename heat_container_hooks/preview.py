@@ -76,7 +76,9 @@ def run(args, conf, stdin=None, stdout=None):
             job, group, _ = hook.prepare(group_name, text, conf, redactor)
             preview = report(*group.preview(job))
         except errors.HookError as exc:
-            sys.stderr.write(redactor.text('error: %s\n' % exc))
+            # Every problem, as the hook's deploy_stderr lists them.
+            sys.stderr.write(redactor.text(
+                'error: %s\n' % '\n'.join(exc.lines)))
             return ERROR
         if args.format == 'json':
             stdout.write(json.dumps(redactor.data(preview)) + '\n')

@@ -18,24 +18,26 @@ podman_opts = [
                     'path), for "podman system service" and "podman '
                     'generate systemd".'),
     cfg.StrOpt('systemd_units', default='auto',
-               choices=[('auto', 'write units where systemd runs (PID 1 '
-                                 'is systemd)'),
+               choices=[('auto', 'write units where systemd runs (it '
+                                 'booted this host: /run/systemd/system '
+                                 'exists, as sd_booted(3) checks)'),
                         ('always', 'write units even where systemd does '
                                    'not run now (an image being prepared '
                                    'for a host that boots with systemd)'),
                         ('never', 'never write units: restarts after a '
                                   'reboot are arranged by something else')],
                help='Whether each long-running container the podman engine '
-                    'creates gets an enabled systemd unit (and a timer for '
-                    'its healthcheck), so that it is started again after a '
-                    'reboot, as paunch and tripleo_container_manage did. '
+                    'creates gets an enabled systemd unit, so that it is '
+                    'started again after a reboot (its healthcheck needs no '
+                    'unit of ours: podman gives every container it starts '
+                    'a transient timer for it where systemd runs), as '
+                    'paunch and tripleo_container_manage did. '
                     'Without units, the reply says that restarts after a '
                     'reboot are not arranged.'),
     cfg.StrOpt('unit_dir', default='/etc/systemd/system',
                help='Directory of the units the podman engine writes (one '
-                    'hch-<container>.service per container, '
-                    'hch-<container>-healthcheck.timer/.service per '
-                    'healthcheck).'),
+                    'hch-<container>.service per long-running container '
+                    'with a restart policy).'),
 ]
 
 

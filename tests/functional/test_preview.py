@@ -70,6 +70,13 @@ class PreviewChecks(PreviewHelpers):
         code, _, err = self.plan(self.deployment(action='EXPLODE'))
         self.assertEqual(1, code)
         self.assertIn('inputs.deploy_action', err)
+        # Every problem is listed, not only the first.
+        bad = self.item({self.a: {'imag': self.image}})
+        code, _, err = self.plan(bad)
+        self.assertEqual(1, code)
+        self.assertIn('more problem', err)
+        self.assertIn('%s.imag' % self.a, err)
+        self.assertIn('%s.image: is missing' % self.a, err)
         self.assertEqual([], self.ids())
 
 
