@@ -2,9 +2,8 @@
 their ``INSTALL``, ``RUN``, ``UNINSTALL`` and ``STOP`` labels, run by one
 of three runners (atomic_runner), with their state in records on the
 engine (atomic_records). It observes the owner's records, plans (pure:
-``plan_units``, typed plan.Steps), and the shared executor
-(engines/executor.py) carries the steps out in start_order, waits for
-every container RUN made or kept, settles and reports.
+``plan_units``), and the shared executor carries the steps out in
+start_order, waits for every container RUN made or kept, and settles.
 """
 
 import dataclasses
@@ -138,12 +137,22 @@ class AtomicEngine:
 
     def preview(self, owner, units, action, default_name=None, env=(),
                 orders=None):
-        """(steps, notes) that ``converge`` would carry out now, touching
-        nothing."""
+        """(steps, notes) ``converge`` would carry out now; touches none."""
         notes = []
-        return executor.read_only(lambda: ([s for s, _ in self.plan(
-            owner, units, action, default_name, env, orders, notes)],
-            notes), self.close)
+        return executor.read_only(lambda: ([self._as_run_sees(s) for s, _ in
+                                            self.plan(owner, units, action,
+                                                      default_name, env,
+                                                      orders, notes)],
+                                           notes), self.close)
+
+    def _as_run_sees(self, step):
+        """A kept unit whose container is stopped: a run starts it."""
+        current = step.act == Act.KEEP and step.observed.labels.get(
+            R_CONTAINER) and self.records.ours(step.observed)
+        if current and dockerapi.state_of(current)[0] not in ('running',
+                                                              'restarting'):
+            return dataclasses.replace(step, act=Act.START, reason='stopped')
+        return step
 
     def converge(self, owner, config_id, units, action, default_name=None,
                  env=(), orders=None):

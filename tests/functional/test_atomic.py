@@ -131,6 +131,13 @@ class AtomicDockerTest(AtomicTestBase):
         self.assertEqual((2, {name: 'remove'}),
                          preview(self.config(image), action='DELETE'))
         self.assertEqual(ident, self.container(name).id)
+        # Suspended: a CREATE or RESUME would start it (it said keep).
+        self.assertEqual(0, self.run_hook(self.item(
+            self.config(image), action='SUSPEND')).code)
+        self.assertEqual((2, {name: 'start'}), preview(self.config(image)))
+        self.assertEqual((2, {name: 'start'}),
+                         preview(self.config(image), action='RESUME'))
+        self.assertEqual('exited', self.container(name).status)
 
     def test_kept_while_starting_after_sigkill(self):
         # Issue 16: a run killed while it waits for a container to become
