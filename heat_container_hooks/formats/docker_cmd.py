@@ -108,20 +108,34 @@ def healthcheck(value):
 
 
 def _ulimits(value):
-    limits = {}
+    """NAME=SOFT[:HARD] items, as ``docker run --ulimit`` reads them (-1:
+    unlimited); every bad item is named at once, and a soft limit above
+    its hard one is refused here (the engine's own message, "error setting
+    rlimit type 6", would not name the field)."""
+    limits, bad = {}, []
     for item in values.items(value):
         name, sep, rest = item.partition('=')
-        if not sep or name not in ULIMIT_NAMES:
-            raise values.Invalid('has %r, not NAME=SOFT[:HARD] with a known '
-                                 'NAME' % item)
         soft, _, hard = rest.partition(':')
         try:
             soft_n = int(soft)
             hard_n = int(hard) if hard else soft_n
         except ValueError:
-            raise values.Invalid('has %r, not NAME=SOFT[:HARD]' % item)
-        limits.pop(name, None)
-        limits[name] = (name, soft_n, hard_n)   # the last one wins
+            soft_n = hard_n = None
+        if not sep or name not in ULIMIT_NAMES:
+            bad.append('%r (unknown NAME)' % item if sep else
+                       '%r (not NAME=SOFT[:HARD])' % item)
+        elif soft_n is None:
+            bad.append('%r (not NAME=SOFT[:HARD] with numbers)' % item)
+        elif hard_n != -1 and (soft_n == -1 or soft_n > hard_n):
+            bad.append('%r (the soft limit is above the hard one)' % item)
+        else:
+            limits.pop(name, None)
+            limits[name] = (name, soft_n, hard_n)   # the last one wins
+    if bad:
+        raise values.Invalid('has %s; each item is NAME=SOFT[:HARD], NAME '
+                             'one of %s, SOFT <= HARD (-1: unlimited)'
+                             % (', '.join(bad), ', '.join(sorted(
+                                 ULIMIT_NAMES))))
     return {'ulimits': tuple(limits.values())}
 
 

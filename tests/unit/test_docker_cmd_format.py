@@ -108,6 +108,21 @@ class KeyMappingTest(testtools.TestCase):
             self.assertEqual('config.c.volumes', problem.field)
             self.assertIn('same target /x', problem.message)
 
+    def test_every_bad_ulimit_is_named_at_once(self):
+        error = self.assertRaises(
+            errors.InvalidDeployment, docker_cmd.read,
+            {'c': {'image': 'img', 'ulimit': [
+                'nofile=abc', 'bogus=1', 'nproc=2048:1024', 'nofile',
+                'core=-1', 'stack=8:-1']}})
+        (problem,) = error.problems
+        self.assertEqual('config.c.ulimit', problem.field)
+        for part in ("'nofile=abc'", "'bogus=1' (unknown NAME)",
+                     "'nproc=2048:1024' (the soft limit is above",
+                     "'nofile' (not NAME=SOFT[:HARD])"):
+            self.assertIn(part, problem.message)
+        self.assertNotIn('core', problem.message.split(';')[0])
+        self.assertNotIn('stack=', problem.message)
+
     def test_tripleo_keys_are_accepted(self):
         """Every key THT 8.x-14.x emits in docker_config is read."""
         spec = read_one({
