@@ -71,12 +71,13 @@ class PreviewChecks(PreviewHelpers):
         self.assertEqual(1, code)
         self.assertIn('inputs.deploy_action', err)
         # Every problem is listed, not only the first.
-        bad = self.item({self.a: {'imag': self.image}})
+        bad = self.item({self.a: {'command': SERVICE},
+                         self.b: {'command': SERVICE}})
         code, _, err = self.plan(bad)
         self.assertEqual(1, code)
         self.assertIn('more problem', err)
-        self.assertIn('%s.imag' % self.a, err)
         self.assertIn('%s.image: is missing' % self.a, err)
+        self.assertIn('%s.image: is missing' % self.b, err)
         self.assertEqual([], self.ids())
 
 
