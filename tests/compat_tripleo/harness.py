@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import uuid
 
 import docker.errors
@@ -68,6 +69,10 @@ class Sandbox:
                        check=True)
         subprocess.run(['mount', '--make-shared', self.root], check=True)
         self.stub = stub_image.stub_script(daemons)
+        # Services are prepared in parallel and share host paths: one may
+        # need a file where another's volume makes a directory. The first
+        # to ask decides; the check and the creation happen as one.
+        self.lock = threading.Lock()
 
     def close(self):
         subprocess.run(['umount', '-l', self.root], check=False)
@@ -79,7 +84,12 @@ class Sandbox:
     def make(self, source, target, commands, nested):
         """Create the sandboxed ``source`` as what the target needs: an
         executable stub if a command runs it, a file, or a directory (with
-        a stub inside for each command under it)."""
+        a stub inside for each command under it). Thread-safe: the first
+        service to need a path decides what it is."""
+        with self.lock:
+            self._make(source, target, commands, nested)
+
+    def _make(self, source, target, commands, nested):
         path = self.path(source)
         executable = target in commands
         is_file = executable or source in HOST_FILES or bool(
